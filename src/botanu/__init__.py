@@ -1,0 +1,95 @@
+"""botanu: what did this business outcome cost?
+
+The public SDK surface. Importing it loads OpenTelemetry and botanu's SDK modules only:
+no engine, store, web or CLI libraries.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from botanu._version import __version__
+from botanu.exceptions import BotanuConfigError, BotanuError, BotanuWarning
+from botanu.models.run_context import RunContext, RunStatus, generate_run_id
+from botanu.processors.enricher import RunContextEnricher
+from botanu.sdk import span_helpers as _span_helpers
+from botanu.sdk.bootstrap import disable, enable, is_enabled
+from botanu.sdk.config import BotanuConfig
+from botanu.sdk.context import get_current_run_context
+from botanu.sdk.decorators import botanu_use_case, botanu_workflow, run_botanu, workflow
+from botanu.sdk.span_helpers import set_business_context
+from botanu.tracking.data import (
+    track_db_operation,
+    track_messaging_operation,
+    track_storage_operation,
+)
+from botanu.tracking.llm import ModelOperation, track_llm_call, track_tool_call
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from botanu.sdk.middleware import BotanuMiddleware
+
+__all__ = [
+    "BotanuConfig",
+    "BotanuConfigError",
+    "BotanuError",
+    "BotanuMiddleware",
+    "BotanuWarning",
+    "ModelOperation",
+    "RunContext",
+    "RunContextEnricher",
+    "RunStatus",
+    "__version__",
+    "botanu_use_case",
+    "botanu_workflow",
+    "disable",
+    "emit_outcome",
+    "enable",
+    "generate_run_id",
+    "get_current_run_context",
+    "is_enabled",
+    "run_botanu",
+    "set_business_context",
+    "track_db_operation",
+    "track_llm_call",
+    "track_messaging_operation",
+    "track_storage_operation",
+    "track_tool_call",
+    "workflow",
+]
+
+
+def emit_outcome(
+    status: str | RunStatus,
+    *,
+    value_type: str | None = None,
+    value_amount: float | None = None,
+    confidence: float | None = None,
+    reason: str | None = None,
+    error_type: str | None = None,
+    metadata: Mapping[str, Any] | None = None,
+) -> None:
+    """Record what the active run achieved; see `botanu.sdk.span_helpers.emit_outcome`.
+
+    Looks the implementation up at call time, so a test that patches
+    `botanu.sdk.span_helpers.emit_outcome` sees calls made through `botanu.emit_outcome`.
+    """
+    _span_helpers.emit_outcome(
+        status,
+        value_type=value_type,
+        value_amount=value_amount,
+        confidence=confidence,
+        reason=reason,
+        error_type=error_type,
+        metadata=metadata,
+    )
+
+
+def __getattr__(name: str) -> Any:
+    # the middleware pulls in OpenTelemetry's propagator entry points: load it on first use
+    if name == "BotanuMiddleware":
+        from botanu.sdk.middleware import BotanuMiddleware
+
+        return BotanuMiddleware
+    raise AttributeError(f"module 'botanu' has no attribute {name!r}")

@@ -1,0 +1,1 @@
+"""The in-app runtime: runs, outcomes, context, trackers' shared state, enable/disable."""

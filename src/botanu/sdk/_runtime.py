@@ -1,0 +1,115 @@
+"""Process-wide runtime state shared by the SDK modules, and the active-run scope.
+
+The active run lives in the OpenTelemetry `Context` under one private key, so it follows
+the same rules as the current span: it is copied into tasks and threads started with
+`contextvars`, and detached exactly where it was attached.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from opentelemetry import baggage as baggage_api
+from opentelemetry import context as context_api
+from opentelemetry import trace
+
+from botanu import semconv
+from botanu.models.run_context import RunContext
+
+if TYPE_CHECKING:
+    from opentelemetry.context import Context
+
+RUN_KEY = context_api.create_key("botanu.run")
+_BAGGAGE_KEY: Any = getattr(baggage_api, "_BAGGAGE_KEY", None)
+
+INSTRUMENTATION_NAME = "botanu"
+
+
+@dataclass
+class RuntimeState:
+    """What `enable()` decided; the defaults hold before (or without) `enable()`."""
+
+    lean: bool = True
+    environment: str | None = None
+    tracer: trace.Tracer = field(default_factory=lambda: trace.get_tracer(INSTRUMENTATION_NAME))
+
+
+state = RuntimeState()
+
+
+class RunScope:
+    """One activation of a run in this process.
+
+    `span` is the run span when this process opened the run, None when the run was
+    continued from elsewhere (baggage, a queue message); then outcomes go on the span
+    that is current when they are emitted.
+    """
+
+    __slots__ = ("attributes", "auto_success", "outcome", "owner", "run", "span", "token")
+
+    def __init__(
+        self,
+        run: RunContext,
+        span: trace.Span | None,
+        attributes: dict[str, Any],
+        *,
+        auto_success: bool = True,
+        owner: object = None,
+    ) -> None:
+        self.run = run
+        self.span = span
+        # what the enricher stamps on every span started inside the run
+        self.attributes = attributes
+        self.auto_success = auto_success
+        self.outcome: str | None = None  # status recorded so far (explicit or automatic)
+        self.owner = owner
+        self.token: object = None
+
+    def add_attributes(self, extra: dict[str, Any]) -> None:
+        # a new dict, so enrichers in other threads never see one half-updated
+        self.attributes = {**self.attributes, **extra}
+
+
+def current_scope(ctx: Context | None = None) -> RunScope | None:
+    scope = context_api.get_value(RUN_KEY, ctx)
+    return scope if isinstance(scope, RunScope) else None
+
+
+def stamped_attributes(run: RunContext) -> dict[str, Any]:
+    """The attributes the enricher puts on spans inside `run`, per the propagation mode."""
+    return run.to_span_attributes(lean_mode=state.lean)
+
+
+def activate(scope: RunScope, span: trace.Span | None) -> None:
+    """Attach `scope` (and `span` as current span, and the run's baggage) to the context."""
+    ctx = context_api.get_current()
+    bag = scope.run.to_baggage_dict(lean_mode=state.lean)
+    if _BAGGAGE_KEY is not None:
+        # drop the enclosing run's keys first: a nested run must not inherit its lineage
+        merged = {k: v for k, v in baggage_api.get_all(ctx).items() if not k.startswith("botanu.")}
+        merged.update(bag)
+        ctx = context_api.set_value(_BAGGAGE_KEY, merged, ctx)
+    else:  # pragma: no cover - older API without the private key
+        for key, value in bag.items():
+            ctx = baggage_api.set_baggage(key, value, ctx)
+    if span is not None:
+        ctx = trace.set_span_in_context(span, ctx)
+    ctx = context_api.set_value(RUN_KEY, scope, ctx)
+    scope.token = context_api.attach(ctx)
+
+
+def deactivate(scope: RunScope) -> None:
+    token = scope.token
+    scope.token = None
+    if token is not None:
+        context_api.detach(token)  # type: ignore[arg-type]
+
+
+def outcome_target(scope: RunScope) -> trace.Span:
+    """The span an outcome for `scope` is written on."""
+    return scope.span if scope.span is not None else trace.get_current_span()
+
+
+def run_span_name(workflow: str) -> str:
+    return semconv.RUN_SPAN_PREFIX + workflow

@@ -1,0 +1,208 @@
+"""`enable()` and `disable()`: wire botanu into OpenTelemetry, once, thread-safely.
+
+If the application already has an SDK `TracerProvider`, botanu adds its processors to it
+and never shuts it down. botanu never touches the host's logging configuration.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from opentelemetry import trace
+from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
+
+from botanu import semconv
+from botanu._version import __version__
+from botanu.processors.enricher import RunContextEnricher
+from botanu.sdk import _runtime
+from botanu.sdk.config import DEFAULT_CONFIG_FILE, BotanuConfig
+
+__all__ = ["disable", "enable", "is_enabled"]
+
+logger = logging.getLogger("botanu")
+
+
+@dataclass
+class _Installed:
+    config: BotanuConfig
+    provider: trace.TracerProvider
+    owns_provider: bool
+    exporter: SpanProcessor | None
+
+
+_lock = threading.RLock()
+_installed: _Installed | None = None
+_ENRICHER_ATTR = "_botanu_enricher"
+
+
+def _reset_lock_after_fork() -> None:
+    global _lock
+    _lock = threading.RLock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_lock_after_fork)
+
+
+def enable(
+    service_name: str | None = None,
+    *,
+    environment: str | None = None,
+    exporter: str | None = None,
+    otlp_endpoint: str | None = None,
+    otlp_headers: Mapping[str, str] | None = None,
+    propagation_mode: str | None = None,
+    auto_instrument: Iterable[str] | None = None,
+    config_file: str | os.PathLike[str] | None = None,
+    config: BotanuConfig | None = None,
+    tracer_provider: TracerProvider | None = None,
+) -> BotanuConfig:
+    """Turn botanu on; calling it again while enabled returns the active config.
+
+    Settings come from the arguments (or `config`), then the environment, then the YAML
+    file (`config_file`, else `BOTANU_CONFIG_FILE`, else ./botanu.yaml if present), then
+    defaults. A bad setting raises `BotanuConfigError` before anything is changed.
+    """
+    global _installed
+    with _lock:
+        if _installed is not None:
+            return _installed.config
+        code = BotanuConfig(
+            service_name=service_name,
+            environment=environment,
+            exporter=exporter,
+            otlp_endpoint=otlp_endpoint,
+            otlp_headers=dict(otlp_headers) if otlp_headers is not None else None,
+            propagation_mode=propagation_mode,
+            auto_instrument=tuple(auto_instrument) if auto_instrument is not None else None,
+        )
+        if config is not None:
+            code = code.merged_over(config)
+        resolved = code.merged_over(BotanuConfig.from_env()).merged_over(_file_layer(config_file))
+        resolved = resolved.resolved()
+        if os.environ.get("OTEL_SDK_DISABLED", "").strip().lower() == "true":
+            logger.info("botanu: OTEL_SDK_DISABLED=true, tracing stays off")
+            return resolved
+        _installed = _install(resolved, tracer_provider)
+        return resolved
+
+
+def disable() -> None:
+    """Turn botanu off: flush and stop its exporter, stop enriching spans.
+
+    A provider botanu did not create is left running. Safe to call when not enabled.
+    """
+    global _installed
+    with _lock:
+        installed, _installed = _installed, None
+        if installed is None:
+            return
+        enricher = getattr(installed.provider, _ENRICHER_ATTR, None)
+        if isinstance(enricher, RunContextEnricher):
+            enricher.enabled = False
+        if installed.exporter is not None:
+            try:
+                installed.exporter.force_flush()
+                installed.exporter.shutdown()
+            except Exception:
+                logger.warning("botanu: exporter shutdown failed", exc_info=True)
+        _runtime.state.lean = True
+        _runtime.state.environment = None
+        _runtime.state.tracer = trace.get_tracer(_runtime.INSTRUMENTATION_NAME, __version__)
+
+
+def is_enabled() -> bool:
+    return _installed is not None
+
+
+def _file_layer(config_file: str | os.PathLike[str] | None) -> BotanuConfig:
+    if config_file is not None:
+        return BotanuConfig.from_yaml(config_file)
+    from_env = os.environ.get("BOTANU_CONFIG_FILE", "").strip()
+    if from_env:
+        return BotanuConfig.from_yaml(from_env)
+    default = Path(DEFAULT_CONFIG_FILE)
+    return BotanuConfig.from_yaml(default) if default.is_file() else BotanuConfig()
+
+
+def _install(config: BotanuConfig, given: TracerProvider | None) -> _Installed:
+    provider: Any = given if given is not None else trace.get_tracer_provider()
+    owns = False
+    exporter_wanted = config.exporter != "none"
+    if not isinstance(provider, TracerProvider):
+        if _is_unset(provider):
+            provider = TracerProvider(resource=_resource(config))
+            trace.set_tracer_provider(provider)
+            owns = True
+        else:  # a NoOp or foreign provider: botanu's spans follow it, nothing to add
+            logger.info(
+                "botanu: the global TracerProvider is %s, not an SDK provider; "
+                "botanu adds no processors to it",
+                type(provider).__name__,
+            )
+            _apply_runtime(config, trace.get_tracer(_runtime.INSTRUMENTATION_NAME, __version__))
+            return _Installed(config, provider, False, None)
+    else:
+        # the host set up its own export: add one only when botanu was told to
+        exporter_wanted = exporter_wanted and "exporter" in config.sources
+    enricher = getattr(provider, _ENRICHER_ATTR, None)
+    if isinstance(enricher, RunContextEnricher):
+        enricher.enabled = True
+    else:
+        enricher = RunContextEnricher()
+        provider.add_span_processor(enricher)
+        setattr(provider, _ENRICHER_ATTR, enricher)
+    exporter = _exporter_processor(config) if exporter_wanted else None
+    if exporter is not None:
+        provider.add_span_processor(exporter)
+    _apply_runtime(config, provider.get_tracer(_runtime.INSTRUMENTATION_NAME, __version__))
+    return _Installed(config, provider, owns, exporter)
+
+
+def _apply_runtime(config: BotanuConfig, tracer: trace.Tracer) -> None:
+    _runtime.state.lean = config.lean
+    _runtime.state.environment = config.environment
+    _runtime.state.tracer = tracer
+
+
+def _is_unset(provider: object) -> bool:
+    return isinstance(provider, trace.ProxyTracerProvider)
+
+
+def _resource(config: BotanuConfig) -> Any:
+    from opentelemetry.sdk.resources import Resource
+
+    attributes: dict[str, str] = {}
+    if config.service_name:
+        attributes["service.name"] = config.service_name
+    if config.service_version:
+        attributes["service.version"] = config.service_version
+    if config.environment:
+        attributes[semconv.RESOURCE_DEPLOYMENT_ENVIRONMENT] = config.environment
+    return Resource.create(attributes)
+
+
+def _exporter_processor(config: BotanuConfig) -> SpanProcessor:
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
+
+    span_exporter: SpanExporter
+    if config.exporter == "console":
+        from opentelemetry.sdk.trace.export import ConsoleSpanExporter
+
+        span_exporter = ConsoleSpanExporter()
+    else:
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+        kwargs: dict[str, Any] = {}
+        if config.traces_endpoint is not None:
+            kwargs["endpoint"] = config.traces_endpoint
+        if config.otlp_headers:
+            kwargs["headers"] = dict(config.otlp_headers)
+        span_exporter = OTLPSpanExporter(**kwargs)
+    return BatchSpanProcessor(span_exporter)

@@ -1,0 +1,253 @@
+"""botanu's settings as one table, resolved with the precedence
+code > environment (`OTEL_*`, `BOTANU_*`) > YAML file > defaults.
+
+Bad settings raise `BotanuConfigError` naming the setting, its source and what to fix.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from botanu.exceptions import BotanuConfigError
+
+__all__ = ["BotanuConfig"]
+
+PROPAGATION_MODES = ("lean", "full")
+EXPORTERS = ("otlp", "console", "none")
+DEFAULT_CONFIG_FILE = "botanu.yaml"
+OTLP_TRACES_PATH = "/v1/traces"
+
+# env variable -> setting; earlier rows win when several are set
+_ENV: tuple[tuple[str, str], ...] = (
+    ("OTEL_SERVICE_NAME", "service_name"),
+    ("BOTANU_SERVICE_VERSION", "service_version"),
+    ("BOTANU_ENVIRONMENT", "environment"),
+    ("BOTANU_EXPORTER", "exporter"),
+    ("OTEL_TRACES_EXPORTER", "exporter"),
+    ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "otlp_endpoint"),
+    ("OTEL_EXPORTER_OTLP_ENDPOINT", "otlp_endpoint"),
+    ("BOTANU_PROPAGATION_MODE", "propagation_mode"),
+    ("BOTANU_AUTO_INSTRUMENT", "auto_instrument"),
+)
+
+# YAML path -> setting
+_YAML: dict[tuple[str, ...], str] = {
+    ("service", "name"): "service_name",
+    ("service", "version"): "service_version",
+    ("service", "environment"): "environment",
+    ("exporter",): "exporter",
+    ("otlp", "endpoint"): "otlp_endpoint",
+    ("otlp", "headers"): "otlp_headers",
+    ("propagation", "mode"): "propagation_mode",
+    ("auto_instrument",): "auto_instrument",
+}
+
+_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+@dataclass(frozen=True)
+class BotanuConfig:
+    """Settings; None means "not set here", so layers can be merged.
+
+    `resolved()` fills the defaults and validates.
+    """
+
+    service_name: str | None = None
+    service_version: str | None = None
+    environment: str | None = None
+    exporter: str | None = None
+    otlp_endpoint: str | None = None
+    otlp_headers: Mapping[str, str] | None = None
+    propagation_mode: str | None = None
+    auto_instrument: tuple[str, ...] | None = None
+    sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def lean(self) -> bool:
+        return (self.propagation_mode or "lean") == "lean"
+
+    @property
+    def traces_endpoint(self) -> str | None:
+        """The full OTLP/HTTP traces URL, or None for the exporter's own default."""
+        if self.otlp_endpoint is None:
+            return None
+        url = self.otlp_endpoint.rstrip("/")
+        source = self.sources.get("otlp_endpoint", "")
+        if source == "env OTEL_EXPORTER_OTLP_TRACES_ENDPOINT" or url.endswith(OTLP_TRACES_PATH):
+            return url
+        return url + OTLP_TRACES_PATH
+
+    # --- loading ---------------------------------------------------------------------------
+    @classmethod
+    def from_yaml(cls, path: str | os.PathLike[str]) -> BotanuConfig:
+        """The settings in one YAML file (`${VAR}` and `${VAR:-default}` expanded)."""
+        return cls._from_values(_read_yaml(Path(path)), f"file {path}")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> BotanuConfig:
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        sources: dict[str, str] = {}
+        for var, name in _ENV:
+            raw = environ.get(var, "").strip()
+            if raw and name not in values:
+                values[name] = raw
+                sources[name] = f"env {var}"
+        config = cls._from_values(values, "environment")
+        return replace(config, sources=sources)
+
+    @classmethod
+    def _from_values(cls, values: Mapping[str, Any], source: str) -> BotanuConfig:
+        cleaned: dict[str, Any] = {}
+        for name, raw in values.items():
+            if raw is None or raw == "":
+                continue
+            value: Any
+            if name == "auto_instrument":
+                value = _as_names(raw, source)
+            elif name == "otlp_headers":
+                if not isinstance(raw, Mapping):
+                    raise BotanuConfigError(f"otlp.headers in {source} must be a mapping")
+                value = {str(k): str(v) for k, v in raw.items()}
+            else:
+                value = str(raw)
+            cleaned[name] = value
+        return cls(**cleaned, sources=dict.fromkeys(cleaned, source))
+
+    # --- merging and checking -------------------------------------------------------------
+    def merged_over(self, lower: BotanuConfig) -> BotanuConfig:
+        """This config's set values, falling back to `lower`'s."""
+        values: dict[str, Any] = {}
+        sources = dict(lower.sources)
+        for f in fields(self):
+            if f.name == "sources":
+                continue
+            mine = getattr(self, f.name)
+            if mine is not None:
+                values[f.name] = mine
+                sources[f.name] = self.sources.get(f.name, "code")
+            else:
+                values[f.name] = getattr(lower, f.name)
+        return BotanuConfig(**values, sources=sources)
+
+    def resolved(self) -> BotanuConfig:
+        """Defaults filled in and every value checked; raises BotanuConfigError."""
+        config = replace(
+            self,
+            exporter=(self.exporter or "otlp").lower(),
+            propagation_mode=(self.propagation_mode or "lean").lower(),
+            auto_instrument=self.auto_instrument or (),
+        )
+        config._check()
+        return config
+
+    def _where(self, name: str) -> str:
+        return self.sources.get(name, "code")
+
+    def _check(self) -> None:
+        if self.propagation_mode not in PROPAGATION_MODES:
+            raise BotanuConfigError(
+                f"propagation_mode {self.propagation_mode!r} "
+                f"(from {self._where('propagation_mode')}) "
+                f"is not one of {', '.join(PROPAGATION_MODES)}"
+            )
+        if self.exporter not in EXPORTERS:
+            raise BotanuConfigError(
+                f"exporter {self.exporter!r} (from {self._where('exporter')}) is not one of "
+                f"{', '.join(EXPORTERS)}"
+            )
+        if self.otlp_endpoint is not None:
+            parts = urlsplit(self.otlp_endpoint)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise BotanuConfigError(
+                    f"otlp_endpoint {self.otlp_endpoint!r} (from {self._where('otlp_endpoint')}) "
+                    "must be an http:// or https:// URL such as http://localhost:4318"
+                )
+            try:
+                _ = parts.port
+            except ValueError as exc:
+                raise BotanuConfigError(
+                    f"otlp_endpoint {self.otlp_endpoint!r} has a bad port: {exc}"
+                ) from None
+        if self.service_name is not None and not self.service_name.strip():
+            raise BotanuConfigError("service_name must not be blank")
+
+
+def _as_names(value: object, source: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        items = [v.strip() for v in value.split(",")]
+    elif isinstance(value, (list, tuple)):
+        items = [str(v).strip() for v in value]
+    else:
+        raise BotanuConfigError(f"auto_instrument in {source} must be a list of names")
+    return tuple(i for i in items if i)
+
+
+def _expand(value: str) -> str:
+    def substitute(match: re.Match[str]) -> str:
+        name, default = match.group(1), match.group(2)
+        found = os.environ.get(name)
+        if found:
+            return found
+        return default if default is not None else ""
+
+    return _VAR.sub(substitute, value)
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        import yaml
+    except ImportError:  # pragma: no cover - exercised only without the extra
+        raise BotanuConfigError(
+            f"{path} is a YAML config file, but PyYAML is not installed: pip install 'botanu[yaml]'"
+        ) from None
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise BotanuConfigError(f"cannot read config file {path}: {exc.strerror}") from None
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise BotanuConfigError(f"{where}: invalid YAML: {problem}") from None
+    if document is None:
+        return {}
+    if not isinstance(document, dict):
+        raise BotanuConfigError(f"{path}: the top level must be a mapping of settings")
+    values: dict[str, Any] = {}
+    _walk(document, (), values, path)
+    return values
+
+
+def _walk(node: dict[Any, Any], prefix: tuple[str, ...], out: dict[str, Any], path: Path) -> None:
+    for key, value in node.items():
+        key_path = (*prefix, str(key))
+        name = _YAML.get(key_path)
+        if name is not None:
+            out[name] = _expand_all(value)
+        elif isinstance(value, dict) and any(p[: len(key_path)] == key_path for p in _YAML):
+            _walk(value, key_path, out, path)
+        else:
+            known = sorted(".".join(p) for p in _YAML)
+            raise BotanuConfigError(
+                f"{path}: unknown setting {'.'.join(key_path)!r}; "
+                f"known settings: {', '.join(known)}"
+            )
+
+
+def _expand_all(value: Any) -> Any:
+    if isinstance(value, str):
+        return _expand(value)
+    if isinstance(value, list):
+        return [_expand_all(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _expand_all(v) for k, v in value.items()}
+    return value

@@ -1,0 +1,79 @@
+"""Reading and activating the current run: `get_current_run_context` and the scope
+behind `RunContext.as_current()` (queue consumers, worker threads, other services).
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+from opentelemetry import baggage as baggage_api
+
+from botanu._internal.guard import report_internal_error
+from botanu.sdk import _runtime
+
+if TYPE_CHECKING:
+    from botanu.models.run_context import RunContext
+
+__all__ = ["get_current_run_context", "get_run_context_from_baggage"]
+
+
+def get_current_run_context() -> RunContext | None:
+    """The active run in this context, or None outside any run."""
+    scope = _runtime.current_scope()
+    return scope.run if scope is not None else None
+
+
+def get_run_context_from_baggage() -> RunContext | None:
+    """The run carried by the current W3C baggage (validated), or None."""
+    from botanu.models.run_context import RunContext
+
+    return RunContext.from_baggage(baggage_api.get_all())
+
+
+class _ActivatedRun:
+    """`RunContext.as_current()`: continue a run that was opened elsewhere.
+
+    No run span is opened (the run's owner has it) and no automatic outcome is recorded;
+    an explicit `emit_outcome` goes on the span current at that moment.
+    """
+
+    __slots__ = ("_run",)
+
+    def __init__(self, run: RunContext) -> None:
+        self._run = run
+
+    def __enter__(self) -> RunContext:
+        try:
+            scope = _runtime.RunScope(
+                self._run,
+                None,
+                _runtime.stamped_attributes(self._run),
+                auto_success=False,
+                owner=self,
+            )
+            _runtime.activate(scope, None)
+        except Exception:
+            report_internal_error("RunContext.as_current")
+        return self._run
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        scope = _runtime.current_scope()
+        if scope is not None and scope.owner is self:
+            _runtime.deactivate(scope)
+
+    async def __aenter__(self) -> RunContext:
+        return self.__enter__()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.__exit__(exc_type, exc, tb)

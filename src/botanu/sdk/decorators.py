@@ -1,0 +1,449 @@
+"""Entry points that open a run: `botanu_workflow` (alias `workflow`), `botanu_use_case`
+and the `run_botanu` context manager.
+
+A run opens one root span, puts its context in W3C baggage and ends with exactly one
+outcome. Generators keep the run attached only while their body runs, so a caller that
+pauses between items never sees it. User exceptions pass through unchanged.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import AsyncGenerator, Callable, Generator
+from types import TracebackType
+from typing import Any, TypeVar
+
+from opentelemetry import trace
+
+from botanu._internal.guard import report_internal_error, warn_misuse
+from botanu.models.run_context import RunContext, generate_run_id
+from botanu.sdk import _runtime
+from botanu.sdk._runtime import RunScope
+from botanu.sdk.span_helpers import finish_run
+
+__all__ = ["botanu_use_case", "botanu_workflow", "run_botanu", "workflow"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+IdSource = str | int | Callable[..., Any] | None
+
+
+class _IdGetter:
+    """Calls a user's id callable with the decorated function's arguments, by name."""
+
+    __slots__ = ("func", "names", "takes_all")
+
+    def __init__(self, func: Callable[..., Any], target: Callable[..., Any] | None) -> None:
+        self.func = func
+        params = inspect.signature(func).parameters.values()
+        self.takes_all = any(p.kind is p.VAR_KEYWORD for p in params)
+        self.names = [p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+        if target is not None:
+            self._check_against(target, params)
+
+    def _check_against(self, target: Callable[..., Any], params: Any) -> None:
+        target_params = inspect.signature(target).parameters
+        if any(p.kind is p.VAR_KEYWORD for p in target_params.values()):
+            return
+        for p in params:
+            required = p.default is p.empty and p.kind in (
+                p.POSITIONAL_OR_KEYWORD,
+                p.KEYWORD_ONLY,
+            )
+            if required and p.name not in target_params:
+                raise TypeError(
+                    f"botanu: the id callable asks for {p.name!r}, which "
+                    f"{target.__qualname__}() has no parameter named so; name one of "
+                    f"{list(target_params)}"
+                )
+
+    def __call__(self, arguments: dict[str, Any]) -> Any:
+        if self.takes_all:
+            return self.func(**arguments)
+        return self.func(**{n: arguments[n] for n in self.names if n in arguments})
+
+
+def _as_id(value: object) -> str | None:
+    if value is None:
+        return None
+    return value if isinstance(value, str) else str(value)
+
+
+class _RunSpec:
+    """What a decorator or `run_botanu` was given; opens runs from it."""
+
+    __slots__ = (
+        "auto_success",
+        "customer_id",
+        "environment",
+        "event_id",
+        "getters",
+        "name",
+        "signature",
+        "span_name",
+        "tenant_id",
+        "workflow_label",
+    )
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        event_id: IdSource,
+        customer_id: IdSource,
+        tenant_id: IdSource,
+        environment: str | None,
+        workflow_label: str | None,
+        auto_success: bool,
+        target: Callable[..., Any] | None = None,
+    ) -> None:
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"botanu: a workflow name must be a non-empty string, got {name!r}")
+        self.name = name
+        self.span_name = _runtime.run_span_name(name)
+        self.event_id = event_id
+        self.customer_id = customer_id
+        self.tenant_id = tenant_id
+        self.environment = environment
+        self.workflow_label = workflow_label
+        self.auto_success = auto_success
+        self.getters: dict[str, _IdGetter] = {}
+        for field_name, source in (
+            ("event_id", event_id),
+            ("customer_id", customer_id),
+            ("tenant_id", tenant_id),
+        ):
+            if callable(source):
+                self.getters[field_name] = _IdGetter(source, target)
+        self.signature = inspect.signature(target) if target is not None and self.getters else None
+
+    def _resolve(self, field_name: str, source: IdSource, arguments: dict[str, Any] | None) -> Any:
+        getter = self.getters.get(field_name)
+        if getter is None:
+            return _as_id(source)
+        try:
+            return _as_id(getter(arguments if arguments is not None else {}))
+        except Exception as exc:
+            warn_misuse(
+                f"botanu: the {field_name} callable of workflow {self.name!r} raised "
+                f"{type(exc).__name__}: {exc}; the run goes on without it."
+            )
+            return None
+
+    def _bind(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any] | None:
+        if self.signature is None:
+            return None
+        bound = self.signature.bind_partial(*args, **kwargs)
+        bound.apply_defaults()
+        arguments = dict(bound.arguments)
+        for p in self.signature.parameters.values():
+            if p.kind is p.VAR_KEYWORD:  # flatten **kwargs so getters can name them
+                arguments.update(arguments.pop(p.name, {}))
+        return arguments
+
+    def open(
+        self, args: tuple[Any, ...] = (), kwargs: dict[str, Any] | None = None, owner: object = None
+    ) -> RunScope | None:
+        """Start the run span and attach the run; None (logged once) if botanu itself fails."""
+        try:
+            arguments = self._bind(args, kwargs or {}) if self.getters else None
+            parent = _runtime.current_scope()
+            parent_run = parent.run if parent is not None else None
+            customer_id = self._resolve("customer_id", self.customer_id, arguments)
+            tenant_id = self._resolve("tenant_id", self.tenant_id, arguments)
+            environment = self.environment or _runtime.state.environment
+            if parent_run is not None:  # a nested run inherits what it was not told
+                customer_id = customer_id or parent_run.customer_id
+                tenant_id = tenant_id or parent_run.tenant_id
+                environment = environment or parent_run.environment
+            run_id = generate_run_id()
+            run = RunContext(
+                run_id=run_id,
+                workflow=self.name,
+                event_id=self._resolve("event_id", self.event_id, arguments) or run_id,
+                customer_id=customer_id,
+                tenant_id=tenant_id,
+                environment=environment,
+                workflow_label=self.workflow_label,
+                parent_run_id=parent_run.run_id if parent_run is not None else None,
+                root_run_id=run_id,
+            )
+            return start_run(run, self.span_name, auto_success=self.auto_success, owner=owner)
+        except Exception:
+            report_internal_error("run start")
+            return None
+
+
+def start_run(
+    run: RunContext,
+    span_name: str,
+    *,
+    auto_success: bool = True,
+    owner: object = None,
+    kind: trace.SpanKind = trace.SpanKind.INTERNAL,
+) -> RunScope:
+    """Open the run span for `run` and make the run current."""
+    span = _runtime.state.tracer.start_span(
+        span_name, kind=kind, attributes=run.to_span_attributes(), record_exception=False
+    )
+    scope = RunScope(
+        run, span, _runtime.stamped_attributes(run), auto_success=auto_success, owner=owner
+    )
+    _runtime.activate(scope, span)
+    return scope
+
+
+def _finish(scope: RunScope | None, exc: BaseException | None, closed_early: bool = False) -> None:
+    if scope is None:
+        return
+    try:
+        finish_run(scope, exc, closed_early=closed_early)
+    except Exception:
+        report_internal_error("run finish")
+
+
+def _resume(scope: RunScope | None) -> None:
+    if scope is not None:
+        try:
+            _runtime.activate(scope, scope.span)
+        except Exception:
+            report_internal_error("run resume")
+
+
+def _pause(scope: RunScope | None) -> None:
+    if scope is not None:
+        try:
+            _runtime.deactivate(scope)
+        except Exception:
+            report_internal_error("run pause")
+
+
+def _decorate(spec_args: dict[str, Any]) -> Callable[[F], F]:
+    def decorator(func: F) -> F:
+        spec = _RunSpec(**spec_args, target=func)
+        if inspect.isasyncgenfunction(func):
+            return _wrap_async_generator(spec, func)  # type: ignore[return-value]
+        if inspect.isgeneratorfunction(func):
+            return _wrap_generator(spec, func)  # type: ignore[return-value]
+        if inspect.iscoroutinefunction(func):
+            return _wrap_coroutine(spec, func)  # type: ignore[return-value]
+        return _wrap_function(spec, func)  # type: ignore[return-value]
+
+    return decorator
+
+
+def _wrap_function(spec: _RunSpec, func: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(func)
+    def run_function(*args: Any, **kwargs: Any) -> Any:
+        scope = spec.open(args, kwargs)
+        try:
+            result = func(*args, **kwargs)
+        except BaseException as exc:
+            _finish(scope, exc)
+            raise
+        _finish(scope, None)
+        return result
+
+    return run_function
+
+
+def _wrap_coroutine(spec: _RunSpec, func: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(func)
+    async def run_coroutine(*args: Any, **kwargs: Any) -> Any:
+        scope = spec.open(args, kwargs)
+        try:
+            result = await func(*args, **kwargs)
+        except BaseException as exc:
+            _finish(scope, exc)
+            raise
+        _finish(scope, None)
+        return result
+
+    return run_coroutine
+
+
+def _wrap_generator(spec: _RunSpec, func: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(func)
+    def run_generator(*args: Any, **kwargs: Any) -> Generator[Any, Any, Any]:
+        inner = func(*args, **kwargs)
+        scope = spec.open(args, kwargs)  # at the first next(): the body starts now
+        sent: Any = None
+        thrown: BaseException | None = None
+        while True:
+            try:
+                item = inner.throw(thrown) if thrown is not None else inner.send(sent)
+            except StopIteration as stop:
+                _finish(scope, None)
+                return stop.value
+            except BaseException as exc:
+                _finish(scope, exc)
+                raise
+            _pause(scope)
+            try:
+                sent, thrown = (yield item), None
+            except GeneratorExit:
+                _resume(scope)
+                try:
+                    inner.close()
+                except BaseException as exc:
+                    _finish(scope, exc)
+                    raise
+                _finish(scope, None, closed_early=True)
+                raise
+            except BaseException as exc:
+                sent, thrown = None, exc
+            _resume(scope)
+
+    return run_generator
+
+
+def _wrap_async_generator(spec: _RunSpec, func: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(func)
+    async def run_async_generator(*args: Any, **kwargs: Any) -> AsyncGenerator[Any, Any]:
+        inner = func(*args, **kwargs)
+        scope = spec.open(args, kwargs)
+        sent: Any = None
+        thrown: BaseException | None = None
+        while True:
+            try:
+                if thrown is not None:
+                    item = await inner.athrow(thrown)
+                else:
+                    item = await inner.asend(sent)
+            except StopAsyncIteration:
+                _finish(scope, None)
+                return
+            except BaseException as exc:
+                _finish(scope, exc)
+                raise
+            _pause(scope)
+            try:
+                sent, thrown = (yield item), None
+            except GeneratorExit:
+                _resume(scope)
+                try:
+                    await inner.aclose()
+                except BaseException as exc:
+                    _finish(scope, exc)
+                    raise
+                _finish(scope, None, closed_early=True)
+                raise
+            except BaseException as exc:
+                sent, thrown = None, exc
+            _resume(scope)
+
+    return run_async_generator
+
+
+def botanu_workflow(
+    name: str,
+    *,
+    event_id: IdSource,
+    customer_id: IdSource,
+    tenant_id: IdSource = None,
+    environment: str | None = None,
+    auto_outcome_on_success: bool = True,
+) -> Callable[[F], F]:
+    """Make each call of the decorated function one run of workflow `name`.
+
+    Works on functions, coroutines, generators and async generators. `event_id`,
+    `customer_id` and `tenant_id` take a value or a callable that receives the decorated
+    function's arguments by parameter name (`event_id=lambda order_id: order_id`).
+    """
+    return _decorate(
+        {
+            "name": name,
+            "event_id": event_id,
+            "customer_id": customer_id,
+            "tenant_id": tenant_id,
+            "environment": environment,
+            "workflow_label": None,
+            "auto_success": auto_outcome_on_success,
+        }
+    )
+
+
+workflow = botanu_workflow
+
+
+def botanu_use_case(
+    name: str,
+    workflow: str | None = None,
+    *,
+    event_id: IdSource = None,
+    customer_id: IdSource = None,
+    tenant_id: IdSource = None,
+    environment: str | None = None,
+    auto_outcome_on_success: bool = True,
+) -> Callable[[F], F]:
+    """The older spelling: the use case name is the workflow, `workflow=` a sub-label.
+
+    Without an `event_id`, each run is its own event.
+    """
+    return _decorate(
+        {
+            "name": name,
+            "event_id": event_id,
+            "customer_id": customer_id,
+            "tenant_id": tenant_id,
+            "environment": environment,
+            "workflow_label": workflow,
+            "auto_success": auto_outcome_on_success,
+        }
+    )
+
+
+class run_botanu:
+    """One run as a context manager, for `with` and `async with`; yields the RunContext.
+
+    One object may be entered by several tasks or threads at once, and re-entered: each
+    entry is its own run, found again on exit through the context it attached.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        event_id: str | int | None = None,
+        customer_id: str | int | None = None,
+        tenant_id: str | int | None = None,
+        environment: str | None = None,
+        workflow_label: str | None = None,
+        auto_outcome_on_success: bool = True,
+    ) -> None:
+        self._spec = _RunSpec(
+            name,
+            event_id=event_id,
+            customer_id=customer_id,
+            tenant_id=tenant_id,
+            environment=environment,
+            workflow_label=workflow_label,
+            auto_success=auto_outcome_on_success,
+        )
+
+    def __enter__(self) -> RunContext:
+        scope = self._spec.open(owner=self)
+        if scope is None:  # botanu failed inside (logged): hand back an unattached run
+            return RunContext.create(self._spec.name)
+        return scope.run
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        scope = _runtime.current_scope()
+        if scope is not None and scope.owner is self:
+            _finish(scope, exc)
+
+    async def __aenter__(self) -> RunContext:
+        return self.__enter__()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.__exit__(exc_type, exc, tb)

@@ -1,0 +1,239 @@
+"""Outcomes and business context, recorded on the active run.
+
+`emit_outcome` writes on the run span, not on whatever span is current, so it may be
+called from inside a tracker block. The first outcome of a run stands: an explicit one
+is never replaced by the automatic one, and a second explicit one is a warning.
+"""
+
+from __future__ import annotations
+
+import numbers
+import sys
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from opentelemetry.trace import Span, Status, StatusCode
+
+from botanu import semconv
+from botanu._internal.guard import swallow_internal_errors, warn_misuse
+from botanu.models.run_context import RunStatus
+from botanu.sdk import _runtime
+from botanu.sdk._runtime import RunScope
+
+__all__ = ["emit_outcome", "set_business_context"]
+
+_STATUSES = frozenset(s.value for s in RunStatus)
+_STATUS_LIST = ", ".join(s.value for s in RunStatus)
+_AttributeValue = str | bool | int | float
+
+
+@swallow_internal_errors(fallback=None)
+def emit_outcome(
+    status: str | RunStatus,
+    *,
+    value_type: str | None = None,
+    value_amount: float | None = None,
+    confidence: float | None = None,
+    reason: str | None = None,
+    error_type: str | None = None,
+    metadata: Mapping[str, Any] | None = None,
+) -> None:
+    """Record what the active run achieved (one outcome per run)."""
+    status_text = status.value if isinstance(status, RunStatus) else status
+    if status_text not in _STATUSES:
+        warn_misuse(
+            f"emit_outcome: unknown status {status!r}; use one of {_STATUS_LIST}. "
+            "The outcome was not recorded."
+        )
+        return
+    scope = _runtime.current_scope()
+    if scope is None:
+        warn_misuse(
+            f"emit_outcome({status_text!r}) was called outside a run; wrap the work in "
+            "@botanu_workflow or `with run_botanu(...)`. The outcome was not recorded."
+        )
+        return
+    if scope.outcome is not None:
+        warn_misuse(
+            f"emit_outcome({status_text!r}): run {scope.run.run_id} already has the outcome "
+            f"{scope.outcome!r}; record one outcome per run. The later one was ignored."
+        )
+        return
+    record_outcome(
+        scope,
+        status_text,
+        value_type=_text_or_none("value_type", value_type),
+        value_amount=_amount_or_none(value_amount),
+        confidence=_confidence_or_none(confidence),
+        reason=_text_or_none("reason", reason),
+        error_type=_text_or_none("error_type", error_type),
+        metadata=metadata,
+        source="explicit",
+    )
+
+
+def record_outcome(
+    scope: RunScope,
+    status: str,
+    *,
+    value_type: str | None = None,
+    value_amount: float | None = None,
+    confidence: float | None = None,
+    reason: str | None = None,
+    error_type: str | None = None,
+    metadata: Mapping[str, Any] | None = None,
+    source: str,
+) -> None:
+    """Write an outcome on the run's span: attributes plus one `botanu.outcome_emitted` event."""
+    scope.outcome = status
+    attributes: dict[str, _AttributeValue] = {
+        semconv.OUTCOME_STATUS: status,
+        semconv.OUTCOME_SOURCE: source,
+    }
+    event: dict[str, _AttributeValue] = {semconv.EVENT_STATUS: status}
+    if value_type is not None:
+        attributes[semconv.OUTCOME_VALUE_TYPE] = value_type
+        event[semconv.EVENT_VALUE_TYPE] = value_type
+    if value_amount is not None:
+        attributes[semconv.OUTCOME_VALUE_AMOUNT] = value_amount
+        event[semconv.EVENT_VALUE_AMOUNT] = value_amount
+    if confidence is not None:
+        attributes[semconv.OUTCOME_CONFIDENCE] = confidence
+    if reason is not None:
+        attributes[semconv.OUTCOME_REASON] = reason
+    if error_type is not None:
+        attributes[semconv.OUTCOME_ERROR_TYPE] = error_type
+    if metadata:
+        attributes.update(_metadata_attributes(metadata))
+    span = _runtime.outcome_target(scope)
+    span.set_attributes(attributes)
+    span.add_event(semconv.OUTCOME_EVENT, event)
+
+
+def finish_run(scope: RunScope, exc: BaseException | None, *, closed_early: bool = False) -> None:
+    """End a run this process opened: the automatic outcome, then the run span."""
+    try:
+        span = scope.span
+        if exc is not None:
+            if span is not None:
+                _record_exception(span, exc)
+            if scope.outcome is None:
+                name = type(exc).__name__
+                record_outcome(scope, _status_for(exc), reason=name, error_type=name, source="auto")
+        elif closed_early:
+            if scope.outcome is None:
+                record_outcome(
+                    scope,
+                    RunStatus.CANCELED.value,
+                    reason="closed_before_exhausted",
+                    error_type="GeneratorExit",
+                    source="auto",
+                )
+        elif scope.outcome is None and scope.auto_success:
+            record_outcome(scope, RunStatus.SUCCESS.value, source="auto")
+    finally:
+        _runtime.deactivate(scope)
+        if scope.span is not None:
+            scope.span.end()
+
+
+def _record_exception(span: Span, exc: BaseException) -> None:
+    span.record_exception(exc)
+    span.set_status(Status(StatusCode.ERROR, f"{type(exc).__name__}: {exc}"))
+
+
+def _status_for(exc: BaseException) -> str:
+    if isinstance(exc, TimeoutError):
+        return RunStatus.TIMEOUT.value
+    asyncio = sys.modules.get("asyncio")  # not imported here: `import botanu` stays light
+    if asyncio is not None and isinstance(exc, asyncio.TimeoutError):  # a distinct class on 3.10
+        return RunStatus.TIMEOUT.value
+    if isinstance(exc, Exception):
+        return RunStatus.FAILED.value
+    # KeyboardInterrupt, SystemExit, asyncio.CancelledError, GeneratorExit
+    return RunStatus.CANCELED.value
+
+
+@swallow_internal_errors(fallback=None)
+def set_business_context(
+    *,
+    customer_id: str | None = None,
+    team: str | None = None,
+    cost_center: str | None = None,
+    region: str | None = None,
+) -> None:
+    """Attach attribution dimensions to the active run and to the spans started after it.
+
+    They are stamped in this process; only `customer_id` also travels in baggage, and
+    only for calls made in contexts opened after this one (see the README).
+    """
+    scope = _runtime.current_scope()
+    if scope is None:
+        warn_misuse(
+            "set_business_context() was called outside a run; call it inside "
+            "@botanu_workflow or `with run_botanu(...)`. Nothing was recorded."
+        )
+        return
+    given = {
+        semconv.CUSTOMER_ID: customer_id,
+        semconv.TEAM: team,
+        semconv.COST_CENTER: cost_center,
+        semconv.REGION: region,
+    }
+    extra = {k: _text_or_none(k, v) for k, v in given.items() if v is not None}
+    extra = {k: v for k, v in extra.items() if v is not None}
+    if not extra:
+        return
+    scope.add_attributes(extra)
+    if scope.span is not None:
+        scope.span.set_attributes(extra)
+
+
+# --- validation: misuse is a warning and the bad value is left out ---------------------------
+
+
+def _text_or_none(name: str, value: object) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+        return str(value)
+    warn_misuse(f"{name} must be a string, got {type(value).__name__}; it was left out.")
+    return None
+
+
+def _amount_or_none(value: object) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, Decimal):
+        return float(value)
+    warn_misuse(f"value_amount must be a number, got {value!r}; it was left out.")
+    return None
+
+
+def _confidence_or_none(value: object) -> float | None:
+    if value is None:
+        return None
+    number = isinstance(value, (int, float, Decimal)) and not isinstance(value, bool)
+    if number and 0 <= value <= 1:  # type: ignore[operator]
+        return float(value)  # type: ignore[arg-type]
+    warn_misuse(f"confidence must be a number from 0.0 to 1.0, got {value!r}; it was left out.")
+    return None
+
+
+def _metadata_attributes(metadata: Mapping[str, Any]) -> dict[str, _AttributeValue]:
+    out: dict[str, _AttributeValue] = {}
+    if not isinstance(metadata, Mapping):
+        warn_misuse(f"metadata must be a dict, got {type(metadata).__name__}; it was left out.")
+        return out
+    for key, value in metadata.items():
+        if not isinstance(key, str) or not key:
+            warn_misuse(f"metadata key {key!r} is not a non-empty string; it was left out.")
+            continue
+        if isinstance(value, (str, bool, int, float)):
+            out[semconv.OUTCOME_METADATA_PREFIX + key] = value
+        elif value is not None:
+            out[semconv.OUTCOME_METADATA_PREFIX + key] = str(value)
+    return out

@@ -1,0 +1,135 @@
+"""The SDK <-> engine contract: every attribute, baggage key, span and event name botanu
+writes or reads, defined once. Nothing else crosses between the two halves.
+
+Run identity names are kept from the published SDK so existing collector configs work;
+GenAI, database and messaging names follow the current OpenTelemetry conventions.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+# --- run identity: span attributes and W3C baggage keys share these names ----------------
+RUN_ID: Final = "botanu.run_id"
+WORKFLOW: Final = "botanu.workflow"
+WORKFLOW_LABEL: Final = "botanu.workflow_label"  # botanu_use_case(name, workflow=...) sub-label
+EVENT_ID: Final = "botanu.event_id"
+CUSTOMER_ID: Final = "botanu.customer_id"
+TENANT_ID: Final = "botanu.tenant_id"
+ENVIRONMENT: Final = "botanu.environment"
+PARENT_RUN_ID: Final = "botanu.parent_run_id"
+ROOT_RUN_ID: Final = "botanu.root_run_id"
+ATTEMPT: Final = "botanu.attempt"
+RETRY_OF_RUN_ID: Final = "botanu.retry_of_run_id"
+DEADLINE: Final = "botanu.deadline"  # epoch milliseconds
+LEGACY_USE_CASE: Final = "botanu.use_case"  # read only: the published SDK's lean baggage
+
+LEAN_KEYS: Final = (RUN_ID, WORKFLOW, EVENT_ID, CUSTOMER_ID)
+FULL_KEYS: Final = (
+    *LEAN_KEYS,
+    WORKFLOW_LABEL,
+    TENANT_ID,
+    ENVIRONMENT,
+    PARENT_RUN_ID,
+    ROOT_RUN_ID,
+    ATTEMPT,
+    RETRY_OF_RUN_ID,
+    DEADLINE,
+)
+
+# --- business context (set_business_context) ---------------------------------------------
+TEAM: Final = "botanu.team"
+COST_CENTER: Final = "botanu.cost_center"
+REGION: Final = "botanu.region"
+
+# --- spans and events ---------------------------------------------------------------------
+RUN_SPAN_PREFIX: Final = "botanu.run/"
+OUTCOME_EVENT: Final = "botanu.outcome_emitted"
+
+# --- outcome --------------------------------------------------------------------------------
+OUTCOME_STATUS: Final = "botanu.outcome.status"
+OUTCOME_VALUE_TYPE: Final = "botanu.outcome.value_type"
+OUTCOME_VALUE_AMOUNT: Final = "botanu.outcome.value_amount"
+OUTCOME_CONFIDENCE: Final = "botanu.outcome.confidence"
+OUTCOME_REASON: Final = "botanu.outcome.reason"
+OUTCOME_ERROR_TYPE: Final = "botanu.outcome.error_type"
+OUTCOME_METADATA_PREFIX: Final = "botanu.outcome.metadata."
+OUTCOME_SOURCE: Final = "botanu.outcome.source"  # "explicit" or "auto"
+# keys of the outcome event's attributes, as the Outcomes seed shows them
+EVENT_STATUS: Final = "status"
+EVENT_VALUE_TYPE: Final = "value_type"
+EVENT_VALUE_AMOUNT: Final = "value_amount"
+
+# --- GenAI (OpenTelemetry semantic conventions) -----------------------------------------------
+GEN_AI_OPERATION_NAME: Final = "gen_ai.operation.name"
+GEN_AI_PROVIDER_NAME: Final = "gen_ai.provider.name"
+GEN_AI_REQUEST_MODEL: Final = "gen_ai.request.model"
+GEN_AI_RESPONSE_MODEL: Final = "gen_ai.response.model"
+GEN_AI_RESPONSE_ID: Final = "gen_ai.response.id"
+GEN_AI_RESPONSE_FINISH_REASONS: Final = "gen_ai.response.finish_reasons"
+GEN_AI_REQUEST_STREAM: Final = "gen_ai.request.stream"
+GEN_AI_USAGE_INPUT_TOKENS: Final = "gen_ai.usage.input_tokens"
+GEN_AI_USAGE_OUTPUT_TOKENS: Final = "gen_ai.usage.output_tokens"
+GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS: Final = "gen_ai.usage.cache_read.input_tokens"
+GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS: Final = "gen_ai.usage.cache_write.input_tokens"
+# the v1.40-1.41 name of cache writes; emitted beside the newest one for older readers
+GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS: Final = "gen_ai.usage.cache_creation.input_tokens"
+GEN_AI_USAGE_REASONING_OUTPUT_TOKENS: Final = "gen_ai.usage.reasoning.output_tokens"
+GEN_AI_TOOL_NAME: Final = "gen_ai.tool.name"
+ERROR_TYPE: Final = "error.type"
+
+# botanu's own LLM-call attributes (no OTel convention exists for these)
+LLM_CLIENT_REQUEST_ID: Final = "botanu.llm.client_request_id"
+LLM_ATTEMPT: Final = "botanu.llm.attempt"
+
+# well-known gen_ai.provider.name values
+PROVIDER_OPENAI: Final = "openai"
+PROVIDER_ANTHROPIC: Final = "anthropic"
+PROVIDER_AWS_BEDROCK: Final = "aws.bedrock"
+PROVIDER_AZURE_OPENAI: Final = "azure.ai.openai"
+PROVIDER_AZURE_INFERENCE: Final = "azure.ai.inference"
+PROVIDER_GCP_GEN_AI: Final = "gcp.gen_ai"
+PROVIDER_GCP_VERTEX_AI: Final = "gcp.vertex_ai"
+PROVIDER_GCP_GEMINI: Final = "gcp.gemini"
+PROVIDER_COHERE: Final = "cohere"
+PROVIDER_MISTRAL_AI: Final = "mistral_ai"
+PROVIDER_GROQ: Final = "groq"
+PROVIDER_DEEPSEEK: Final = "deepseek"
+PROVIDER_PERPLEXITY: Final = "perplexity"
+PROVIDER_X_AI: Final = "x_ai"
+PROVIDER_IBM_WATSONX: Final = "ibm.watsonx.ai"
+
+# --- databases (OpenTelemetry semantic conventions) -------------------------------------------
+DB_SYSTEM_NAME: Final = "db.system.name"
+DB_OPERATION_NAME: Final = "db.operation.name"
+DB_NAMESPACE: Final = "db.namespace"
+DB_COLLECTION_NAME: Final = "db.collection.name"
+DB_QUERY_SUMMARY: Final = "db.query.summary"
+DB_RESPONSE_RETURNED_ROWS: Final = "db.response.returned_rows"
+# botanu's cost drivers with no OTel convention
+DB_BYTES_SCANNED: Final = "botanu.db.bytes_scanned"
+DB_QUERY_ID: Final = "botanu.db.query_id"
+DB_ROWS_AFFECTED: Final = "botanu.db.rows_affected"
+DB_REQUEST_UNITS: Final = "botanu.db.request_units"
+
+# --- object storage (no OTel convention beyond aws.s3.*: botanu's own names) ------------------
+STORAGE_SYSTEM: Final = "botanu.storage.system"
+STORAGE_OPERATION: Final = "botanu.storage.operation"
+STORAGE_BUCKET: Final = "botanu.storage.bucket"
+STORAGE_BYTES_READ: Final = "botanu.storage.bytes_read"
+STORAGE_BYTES_WRITTEN: Final = "botanu.storage.bytes_written"
+STORAGE_OBJECT_COUNT: Final = "botanu.storage.object_count"
+
+# --- messaging (OpenTelemetry semantic conventions) -------------------------------------------
+MESSAGING_SYSTEM: Final = "messaging.system"
+MESSAGING_OPERATION_TYPE: Final = "messaging.operation.type"
+MESSAGING_OPERATION_NAME: Final = "messaging.operation.name"
+MESSAGING_DESTINATION_NAME: Final = "messaging.destination.name"
+MESSAGING_BATCH_MESSAGE_COUNT: Final = "messaging.batch.message_count"
+MESSAGING_MESSAGE_BODY_SIZE: Final = "messaging.message.body.size"
+
+# --- data-tracker errors ------------------------------------------------------------------------
+OPERATION_ERROR_MESSAGE: Final = "botanu.error.message"
+
+# --- resource ---------------------------------------------------------------------------------
+RESOURCE_DEPLOYMENT_ENVIRONMENT: Final = "deployment.environment.name"

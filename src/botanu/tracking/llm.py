@@ -1,0 +1,173 @@
+"""`track_llm_call` and `track_tool_call`: one CLIENT span per model or tool call, on the
+current OpenTelemetry GenAI semantic-convention names.
+
+Token counts follow the OTel convention: input includes cache reads and writes, output
+includes reasoning tokens.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from typing import Any
+
+from botanu import semconv
+from botanu._internal.guard import warn_misuse
+from botanu.tracking._providers import gen_ai_provider
+from botanu.tracking._span import SpanTracker, count_or_none, text_or_none
+
+__all__ = ["LLMTracker", "ModelOperation", "ToolTracker", "track_llm_call", "track_tool_call"]
+
+
+class ModelOperation(str, enum.Enum):
+    """`gen_ai.operation.name` values."""
+
+    CHAT = "chat"
+    TEXT_COMPLETION = "text_completion"
+    COMPLETION = "text_completion"
+    EMBEDDINGS = "embeddings"
+    EMBEDDING = "embeddings"
+    GENERATE_CONTENT = "generate_content"
+    EXECUTE_TOOL = "execute_tool"
+    INVOKE_AGENT = "invoke_agent"
+    CREATE_AGENT = "create_agent"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class LLMTracker(SpanTracker):
+    """What `track_llm_call` yields: setters for usage and ids of one model call."""
+
+    __slots__ = ()
+
+    def set_tokens(
+        self,
+        input_tokens: int | None = None,
+        output_tokens: int | None = None,
+        cache_read_tokens: int | None = None,
+        cache_write_tokens: int | None = None,
+        reasoning_tokens: int | None = None,
+    ) -> LLMTracker:
+        """Record usage. `input_tokens` includes cache reads and writes (OTel convention).
+
+        A total smaller than its own cache parts can only be an exclusive count (as
+        Anthropic's API reports it): that is a warning, and the parts are added in.
+        """
+        inp = count_or_none("input_tokens", input_tokens)
+        out = count_or_none("output_tokens", output_tokens)
+        read = count_or_none("cache_read_tokens", cache_read_tokens)
+        write = count_or_none("cache_write_tokens", cache_write_tokens)
+        reasoning = count_or_none("reasoning_tokens", reasoning_tokens)
+        cached = (read or 0) + (write or 0)
+        if inp is not None and inp < cached:
+            warn_misuse(
+                f"input_tokens ({inp}) is smaller than cache reads + writes ({cached}): "
+                "input_tokens must include them (OTel convention). They were added in."
+            )
+            inp += cached
+        if out is not None and reasoning is not None and out < reasoning:
+            warn_misuse(
+                f"output_tokens ({out}) is smaller than reasoning_tokens ({reasoning}): "
+                "output_tokens must include them (OTel convention). They were added in."
+            )
+            out += reasoning
+        self._set(
+            {
+                semconv.GEN_AI_USAGE_INPUT_TOKENS: inp,
+                semconv.GEN_AI_USAGE_OUTPUT_TOKENS: out,
+                semconv.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS: read,
+                semconv.GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS: write,
+                semconv.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS: write,
+                semconv.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS: reasoning,
+            }
+        )
+        return self
+
+    def set_request_id(
+        self, provider_request_id: str | None = None, client_request_id: str | None = None
+    ) -> LLMTracker:
+        """The provider's response id (for reconciliation) and your own request id."""
+        self._set(
+            {
+                semconv.GEN_AI_RESPONSE_ID: text_or_none(
+                    "provider_request_id", provider_request_id
+                ),
+                semconv.LLM_CLIENT_REQUEST_ID: text_or_none("client_request_id", client_request_id),
+            }
+        )
+        return self
+
+    def set_attempt(self, attempt: int) -> LLMTracker:
+        """The attempt number of this call within its retry loop (1 = first)."""
+        value = count_or_none("attempt", attempt)
+        if value == 0:
+            warn_misuse("attempt numbers start at 1; 0 was left out.")
+            value = None
+        self._set({semconv.LLM_ATTEMPT: value})
+        return self
+
+    def set_response_model(self, model: str) -> LLMTracker:
+        """The model that answered (prices use it when it differs from the request)."""
+        self._set({semconv.GEN_AI_RESPONSE_MODEL: text_or_none("model", model)})
+        return self
+
+    def set_finish_reason(self, reason: str | Sequence[str]) -> LLMTracker:
+        reasons = [reason] if isinstance(reason, str) else [str(r) for r in reason]
+        self._set({semconv.GEN_AI_RESPONSE_FINISH_REASONS: reasons})
+        return self
+
+    def set_streaming(self, streaming: bool = True) -> LLMTracker:
+        self._set({semconv.GEN_AI_REQUEST_STREAM: bool(streaming)})
+        return self
+
+
+class ToolTracker(SpanTracker):
+    """What `track_tool_call` yields."""
+
+    __slots__ = ()
+
+    def set_result(self, **attributes: str | int | float | bool) -> ToolTracker:
+        """Extra attributes about the tool's result, under `gen_ai.tool.<name>`."""
+        self._set({f"gen_ai.tool.{k}": v for k, v in attributes.items()})
+        return self
+
+
+def track_llm_call(
+    provider: str | None = None,
+    model: str | None = None,
+    operation: ModelOperation | str = ModelOperation.CHAT,
+    *,
+    vendor: str | None = None,
+    **attributes: Any,
+) -> LLMTracker:
+    """Track one model call: `with track_llm_call(provider=..., model=...) as tracker:`.
+
+    `vendor=` is accepted as a synonym of `provider=`; extra keyword arguments become
+    span attributes as given.
+    """
+    provider_name = provider if provider is not None else vendor
+    if provider_name is None:
+        warn_misuse("track_llm_call needs provider= (for example provider='openai').")
+        provider_name = "unknown"
+    op = operation.value if isinstance(operation, ModelOperation) else str(operation)
+    model_name = model or "unknown"
+    span_attributes: dict[str, Any] = {
+        semconv.GEN_AI_OPERATION_NAME: op,
+        semconv.GEN_AI_PROVIDER_NAME: gen_ai_provider(provider_name),
+        semconv.GEN_AI_REQUEST_MODEL: model_name,
+    }
+    span_attributes.update({k: v for k, v in attributes.items() if v is not None})
+    return LLMTracker(f"{op} {model_name}", span_attributes)
+
+
+def track_tool_call(name: str, *, provider: str | None = None, **attributes: Any) -> ToolTracker:
+    """Track one agent tool execution (GenAI `execute_tool`)."""
+    span_attributes: dict[str, Any] = {
+        semconv.GEN_AI_OPERATION_NAME: ModelOperation.EXECUTE_TOOL.value,
+        semconv.GEN_AI_TOOL_NAME: name,
+    }
+    if provider is not None:
+        span_attributes[semconv.GEN_AI_PROVIDER_NAME] = gen_ai_provider(provider)
+    span_attributes.update({k: v for k, v in attributes.items() if v is not None})
+    return ToolTracker(f"execute_tool {name}", span_attributes)
