@@ -14,7 +14,6 @@ from botanu.models.run_context import RunContext, RunStatus, generate_run_id
 from botanu.processors.enricher import RunContextEnricher
 from botanu.sdk import span_helpers as _span_helpers
 from botanu.sdk.bootstrap import disable, enable, is_enabled
-from botanu.sdk.config import BotanuConfig
 from botanu.sdk.context import get_current_run_context
 from botanu.sdk.decorators import botanu_use_case, botanu_workflow, run_botanu, workflow
 from botanu.sdk.span_helpers import set_business_context
@@ -28,6 +27,7 @@ from botanu.tracking.llm import ModelOperation, track_llm_call, track_tool_call
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+    from botanu.sdk.config import BotanuConfig
     from botanu.sdk.middleware import BotanuMiddleware
 
 __all__ = [
@@ -87,9 +87,14 @@ def emit_outcome(
 
 
 def __getattr__(name: str) -> Any:
-    # the middleware pulls in OpenTelemetry's propagator entry points: load it on first use
+    # loaded on first use, to keep `import botanu` cheap: the middleware pulls in
+    # OpenTelemetry's propagator entry points, the config its file and URL parsing
     if name == "BotanuMiddleware":
         from botanu.sdk.middleware import BotanuMiddleware
 
         return BotanuMiddleware
+    if name == "BotanuConfig":
+        from botanu.sdk.config import BotanuConfig
+
+        return BotanuConfig
     raise AttributeError(f"module 'botanu' has no attribute {name!r}")

@@ -5,14 +5,14 @@ never raises, and costs two dictionary look-ups when no run is active.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from opentelemetry import baggage as baggage_api
-from opentelemetry import context as context_api
 from opentelemetry.context import Context
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 
 from botanu import semconv
+from botanu._internal.fast_attributes import write_attributes
 from botanu._internal.guard import report_internal_error
 from botanu.models.run_context import RunContext
 from botanu.sdk import _runtime
@@ -20,6 +20,9 @@ from botanu.sdk import _runtime
 __all__ = ["RunContextEnricher"]
 
 _RUN_KEY = _runtime.RUN_KEY
+_BAGGAGE_KEY = _runtime.BAGGAGE_KEY
+_RUN_ID = semconv.RUN_ID
+_get_current = _runtime.fast_current_context
 
 
 class RunContextEnricher(SpanProcessor):
@@ -37,16 +40,19 @@ class RunContextEnricher(SpanProcessor):
         if not self.enabled:
             return
         try:
-            scope: Any = context_api.get_value(_RUN_KEY, parent_context)
-            attributes: dict[str, Any] | None = (
-                scope.attributes if scope is not None else _from_baggage(parent_context)
-            )
-            if attributes is None:
-                return
-            existing = span.attributes
-            if existing:
-                attributes = {k: v for k, v in attributes.items() if k not in existing}
-            span.set_attributes(attributes)
+            # a Context is a dict: one look-up for botanu's run, one for baggage
+            ctx = parent_context if parent_context is not None else _get_current()
+            scope: Any = ctx.get(_RUN_KEY)
+            if scope is not None:
+                attributes = scope.attributes
+            else:
+                bag: Any = ctx.get(_BAGGAGE_KEY)
+                if not bag or _RUN_ID not in bag:
+                    return
+                attributes = _from_baggage(bag)
+                if attributes is None:
+                    return
+            write_attributes(span, attributes, overwrite=False)
         except Exception:
             report_internal_error("RunContextEnricher.on_start")
 
@@ -60,9 +66,6 @@ class RunContextEnricher(SpanProcessor):
         return True
 
 
-def _from_baggage(parent_context: Context | None) -> dict[str, Any] | None:
-    bag = baggage_api.get_all(parent_context)
-    if not bag or semconv.RUN_ID not in bag:
-        return None
+def _from_baggage(bag: Mapping[str, object]) -> dict[str, Any] | None:
     run = RunContext.from_baggage(bag)
     return _runtime.stamped_attributes(run) if run is not None else None

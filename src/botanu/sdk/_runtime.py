@@ -7,23 +7,40 @@ the same rules as the current span: it is copied into tasks and threads started 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from opentelemetry import baggage as baggage_api
 from opentelemetry import context as context_api
 from opentelemetry import trace
+from opentelemetry.context import Context
 
 from botanu import semconv
 from botanu.models.run_context import RunContext
 
-if TYPE_CHECKING:
-    from opentelemetry.context import Context
-
 RUN_KEY = context_api.create_key("botanu.run")
-_BAGGAGE_KEY: Any = getattr(baggage_api, "_BAGGAGE_KEY", None)
+# OpenTelemetry keeps baggage as one dict under this context key; reading it directly
+# saves the enricher a copy per span. Fall back to the public API if it ever moves.
+BAGGAGE_KEY: Any = getattr(baggage_api, "_BAGGAGE_KEY", None)
 
 INSTRUMENTATION_NAME = "botanu"
+
+
+def _fast_current_context_getter() -> Callable[[], Context]:
+    """`context.get_current` without its two wrapper calls, when the runtime context is
+    the stock contextvars one (the enricher runs this on every span)."""
+    from opentelemetry.context.contextvars_context import ContextVarsRuntimeContext
+
+    runtime = getattr(context_api, "_RUNTIME_CONTEXT", None)
+    var = getattr(runtime, "_current_context", None)
+    if type(runtime) is ContextVarsRuntimeContext and isinstance(var, ContextVar):
+        return var.get
+    return context_api.get_current
+
+
+fast_current_context = _fast_current_context_getter()
 
 
 @dataclass
@@ -81,21 +98,29 @@ def stamped_attributes(run: RunContext) -> dict[str, Any]:
     return run.to_span_attributes(lean_mode=state.lean)
 
 
-def activate(scope: RunScope, span: trace.Span | None) -> None:
+def activate(scope: RunScope, span: trace.Span | None, bag: dict[str, str] | None = None) -> None:
     """Attach `scope` (and `span` as current span, and the run's baggage) to the context."""
-    ctx = context_api.get_current()
-    bag = scope.run.to_baggage_dict(lean_mode=state.lean)
-    if _BAGGAGE_KEY is not None:
-        # drop the enclosing run's keys first: a nested run must not inherit its lineage
-        merged = {k: v for k, v in baggage_api.get_all(ctx).items() if not k.startswith("botanu.")}
-        merged.update(bag)
-        ctx = context_api.set_value(_BAGGAGE_KEY, merged, ctx)
-    else:  # pragma: no cover - older API without the private key
-        for key, value in bag.items():
-            ctx = baggage_api.set_baggage(key, value, ctx)
+    ctx = fast_current_context()
+    if bag is None:
+        bag = scope.run.to_baggage_dict(lean_mode=state.lean)
     if span is not None:
         ctx = trace.set_span_in_context(span, ctx)
-    ctx = context_api.set_value(RUN_KEY, scope, ctx)
+    if BAGGAGE_KEY is not None:
+        inherited: Any = ctx.get(BAGGAGE_KEY)
+        if inherited:
+            # drop an enclosing run's keys: a nested run must not inherit its lineage
+            bag = {
+                **{k: v for k, v in inherited.items() if not k.startswith("botanu.")},
+                **bag,
+            }
+        values = dict(ctx)
+        values[BAGGAGE_KEY] = bag
+        values[RUN_KEY] = scope
+        ctx = Context(values)
+    else:  # pragma: no cover - an OpenTelemetry API without the private key
+        for key, value in bag.items():
+            ctx = baggage_api.set_baggage(key, value, ctx)
+        ctx = context_api.set_value(RUN_KEY, scope, ctx)
     scope.token = context_api.attach(ctx)
 
 

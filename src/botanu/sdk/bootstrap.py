@@ -11,8 +11,7 @@ import os
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from opentelemetry import trace
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
@@ -21,7 +20,9 @@ from botanu import semconv
 from botanu._version import __version__
 from botanu.processors.enricher import RunContextEnricher
 from botanu.sdk import _runtime
-from botanu.sdk.config import DEFAULT_CONFIG_FILE, BotanuConfig
+
+if TYPE_CHECKING:
+    from botanu.sdk.config import BotanuConfig
 
 __all__ = ["disable", "enable", "is_enabled"]
 
@@ -70,6 +71,8 @@ def enable(
     defaults. A bad setting raises `BotanuConfigError` before anything is changed.
     """
     global _installed
+    from botanu.sdk.config import BotanuConfig
+
     with _lock:
         if _installed is not None:
             return _installed.config
@@ -122,13 +125,16 @@ def is_enabled() -> bool:
 
 
 def _file_layer(config_file: str | os.PathLike[str] | None) -> BotanuConfig:
+    from botanu.sdk.config import DEFAULT_CONFIG_FILE, BotanuConfig
+
     if config_file is not None:
         return BotanuConfig.from_yaml(config_file)
     from_env = os.environ.get("BOTANU_CONFIG_FILE", "").strip()
     if from_env:
         return BotanuConfig.from_yaml(from_env)
-    default = Path(DEFAULT_CONFIG_FILE)
-    return BotanuConfig.from_yaml(default) if default.is_file() else BotanuConfig()
+    if os.path.isfile(DEFAULT_CONFIG_FILE):
+        return BotanuConfig.from_yaml(DEFAULT_CONFIG_FILE)
+    return BotanuConfig()
 
 
 def _install(config: BotanuConfig, given: TracerProvider | None) -> _Installed:

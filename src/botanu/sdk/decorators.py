@@ -183,13 +183,14 @@ def start_run(
     kind: trace.SpanKind = trace.SpanKind.INTERNAL,
 ) -> RunScope:
     """Open the run span for `run` and make the run current."""
+    lean = _runtime.state.lean
     span = _runtime.state.tracer.start_span(
         span_name, kind=kind, attributes=run.to_span_attributes(), record_exception=False
     )
-    scope = RunScope(
-        run, span, _runtime.stamped_attributes(run), auto_success=auto_success, owner=owner
-    )
-    _runtime.activate(scope, span)
+    bag = run.to_baggage_dict(lean_mode=lean)
+    stamped: dict[str, Any] = dict(bag) if lean else run.to_span_attributes()
+    scope = RunScope(run, span, stamped, auto_success=auto_success, owner=owner)
+    _runtime.activate(scope, span, bag)
     return scope
 
 

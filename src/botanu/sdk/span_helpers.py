@@ -7,15 +7,14 @@ is never replaced by the automatic one, and a second explicit one is a warning.
 
 from __future__ import annotations
 
-import numbers
 import sys
 from collections.abc import Mapping
-from decimal import Decimal
 from typing import Any
 
 from opentelemetry.trace import Span, Status, StatusCode
 
 from botanu import semconv
+from botanu._internal.fast_attributes import write_attributes
 from botanu._internal.guard import swallow_internal_errors, warn_misuse
 from botanu.models.run_context import RunStatus
 from botanu.sdk import _runtime
@@ -107,7 +106,7 @@ def record_outcome(
     if metadata:
         attributes.update(_metadata_attributes(metadata))
     span = _runtime.outcome_target(scope)
-    span.set_attributes(attributes)
+    write_attributes(span, attributes, overwrite=True)
     span.add_event(semconv.OUTCOME_EVENT, event)
 
 
@@ -187,16 +186,25 @@ def set_business_context(
         return
     scope.add_attributes(extra)
     if scope.span is not None:
-        scope.span.set_attributes(extra)
+        write_attributes(scope.span, extra, overwrite=True)
 
 
 # --- validation: misuse is a warning and the bad value is left out ---------------------------
 
 
+def _is_number(value: object) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, (int, float)):
+        return True
+    decimal = sys.modules.get("decimal")  # a Decimal value means the module is loaded
+    return decimal is not None and isinstance(value, decimal.Decimal)
+
+
 def _text_or_none(name: str, value: object) -> str | None:
     if value is None or isinstance(value, str):
         return value
-    if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+    if _is_number(value):
         return str(value)
     warn_misuse(f"{name} must be a string, got {type(value).__name__}; it was left out.")
     return None
@@ -205,10 +213,8 @@ def _text_or_none(name: str, value: object) -> str | None:
 def _amount_or_none(value: object) -> float | None:
     if value is None:
         return None
-    if isinstance(value, numbers.Real) and not isinstance(value, bool):
-        return float(value)
-    if isinstance(value, Decimal):
-        return float(value)
+    if _is_number(value):
+        return float(value)  # type: ignore[arg-type]
     warn_misuse(f"value_amount must be a number, got {value!r}; it was left out.")
     return None
 
@@ -216,8 +222,7 @@ def _amount_or_none(value: object) -> float | None:
 def _confidence_or_none(value: object) -> float | None:
     if value is None:
         return None
-    number = isinstance(value, (int, float, Decimal)) and not isinstance(value, bool)
-    if number and 0 <= value <= 1:  # type: ignore[operator]
+    if _is_number(value) and 0 <= value <= 1:  # type: ignore[operator]
         return float(value)  # type: ignore[arg-type]
     warn_misuse(f"confidence must be a number from 0.0 to 1.0, got {value!r}; it was left out.")
     return None

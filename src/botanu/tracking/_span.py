@@ -14,6 +14,7 @@ from opentelemetry import trace
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
 from botanu import semconv
+from botanu._internal.fast_attributes import write_attributes
 from botanu._internal.guard import report_internal_error, warn_misuse
 from botanu.sdk import _runtime
 
@@ -21,13 +22,14 @@ from botanu.sdk import _runtime
 class SpanTracker:
     """Base of the trackers: `with tracker_factory(...) as tracker:` opens the span."""
 
-    __slots__ = ("_attributes", "_error_recorded", "_name", "_token", "span")
+    __slots__ = ("_attributes", "_error_recorded", "_name", "_pending", "_token", "span")
 
     def __init__(self, name: str, attributes: dict[str, Any]) -> None:
         self._name = name
         self._attributes = attributes
         self._token: object = None
         self._error_recorded = False
+        self._pending: dict[str, Any] = {}  # setters' values, written once on exit
         self.span: Span = trace.INVALID_SPAN
 
     def __enter__(self) -> Any:
@@ -52,6 +54,8 @@ class SpanTracker:
         if exc is not None:
             self.set_error(exc)
         try:
+            if self._pending:
+                write_attributes(self.span, self._pending, overwrite=True)
             token, self._token = self._token, None
             if token is not None:
                 context_api.detach(token)  # type: ignore[arg-type]
@@ -60,10 +64,11 @@ class SpanTracker:
             report_internal_error(f"{type(self).__name__} end")
 
     def _set(self, attributes: Mapping[str, Any]) -> None:
-        try:
-            self.span.set_attributes({k: v for k, v in attributes.items() if v is not None})
-        except Exception:
-            report_internal_error(f"{type(self).__name__} attributes")
+        """Keep validated values for the span; they are written in one go on exit."""
+        pending = self._pending
+        for key, value in attributes.items():
+            if value is not None:
+                pending[key] = value
 
     def set_error(self, error: BaseException) -> None:
         """Record `error` on this span (error.type, status, exception event), once."""

@@ -1,0 +1,220 @@
+"""SDK overhead against hand-written bare OpenTelemetry, measured in one process run.
+
+    python bench/bench_sdk.py [--quick]
+
+Shapes: one whole run (root span with 5 run attributes and baggage, an LLM child span
+with tokens and response id, 3 outcome attributes and 1 event); a plain child span inside
+a run; a span outside any run; `import botanu` against `import opentelemetry.sdk.trace`;
+memory after 100k runs. Bare and botanu batches alternate; each figure is the median of
+the per-batch times, so drift on the machine hits both sides alike.
+"""
+
+from __future__ import annotations
+
+import argparse
+import compileall
+import gc
+import pathlib
+import statistics
+import subprocess
+import sys
+import time
+import tracemalloc
+from collections.abc import Callable, Sequence
+
+from opentelemetry import baggage, context, trace
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
+
+import botanu
+from botanu import botanu_workflow, emit_outcome, track_llm_call
+
+TARGETS = {"run": 1.30, "child": 1.20, "outside": 1.03}
+
+
+class DiscardExporter(SpanExporter):
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        return SpanExportResult.SUCCESS
+
+
+def make_provider() -> TracerProvider:
+    provider = TracerProvider()
+    provider.add_span_processor(BatchSpanProcessor(DiscardExporter(), max_queue_size=65536))
+    return provider
+
+
+bare_provider = make_provider()
+botanu_provider = make_provider()
+botanu.enable(tracer_provider=botanu_provider, exporter="none")
+bare = bare_provider.get_tracer("bench")
+on_botanu = botanu_provider.get_tracer("bench")
+
+RUN_ATTRIBUTES = {
+    "botanu.run_id": "0190d1c3-7b2a-7000-8000-000000000001",
+    "botanu.workflow": "support",
+    "botanu.event_id": "ticket-1",
+    "botanu.customer_id": "acme",
+    "botanu.attempt": 1,
+}
+
+
+def bare_run() -> None:
+    ctx = context.get_current()
+    bag = {k: str(v) for k, v in RUN_ATTRIBUTES.items() if k != "botanu.attempt"}
+    for key, value in bag.items():
+        ctx = baggage.set_baggage(key, value, ctx)
+    root = bare.start_span("botanu.run/support", context=ctx, attributes=RUN_ATTRIBUTES)
+    token = context.attach(trace.set_span_in_context(root, ctx))
+    try:
+        llm = bare.start_span(
+            "chat gpt-4o",
+            kind=trace.SpanKind.CLIENT,
+            attributes={
+                "gen_ai.operation.name": "chat",
+                "gen_ai.provider.name": "openai",
+                "gen_ai.request.model": "gpt-4o",
+            },
+        )
+        llm_token = context.attach(trace.set_span_in_context(llm))
+        llm.set_attributes(
+            {
+                "gen_ai.usage.input_tokens": 120,
+                "gen_ai.usage.output_tokens": 40,
+                "gen_ai.response.id": "resp-1",
+            }
+        )
+        context.detach(llm_token)
+        llm.end()
+        root.set_attributes(
+            {
+                "botanu.outcome.status": "success",
+                "botanu.outcome.value_type": "tickets_resolved",
+                "botanu.outcome.value_amount": 1.0,
+            }
+        )
+        root.add_event("botanu.outcome_emitted", {"status": "success"})
+    finally:
+        context.detach(token)
+        root.end()
+
+
+@botanu_workflow("support", event_id="ticket-1", customer_id="acme")
+def botanu_run() -> None:
+    with track_llm_call(provider="openai", model="gpt-4o") as tracker:
+        tracker.set_tokens(input_tokens=120, output_tokens=40)
+        tracker.set_request_id(provider_request_id="resp-1")
+    emit_outcome("success", value_type="tickets_resolved", value_amount=1)
+
+
+def bare_child() -> None:
+    bare.start_span("child").end()
+
+
+def botanu_child() -> None:
+    on_botanu.start_span("child").end()
+
+
+def time_batch(func: Callable[[], None], n: int) -> float:
+    start = time.perf_counter_ns()
+    for _ in range(n):
+        func()
+    return (time.perf_counter_ns() - start) / n / 1000
+
+
+def compare(
+    name: str,
+    baseline: Callable[[], None],
+    candidate: Callable[[], None],
+    n: int,
+    rounds: int,
+    around: Callable[[Callable[[], float]], float] | None = None,
+) -> tuple[float, float]:
+    def one(func: Callable[[], None]) -> float:
+        if around is None:
+            return time_batch(func, n)
+        return around(lambda: time_batch(func, n))
+
+    one(baseline), one(candidate)  # warm up
+    base_times, cand_times = [], []
+    for _ in range(rounds):
+        base_times.append(one(baseline))
+        cand_times.append(one(candidate))
+        gc.collect()
+    base, cand = statistics.median(base_times), statistics.median(cand_times)
+    ratio = cand / base
+    verdict = "ok" if ratio <= TARGETS[name] else "OVER TARGET"
+    print(
+        f"{name:<8} bare {base:7.2f} us  botanu {cand:7.2f} us  "
+        f"ratio {ratio:.3f}  (target <= {TARGETS[name]:.2f}) {verdict}"
+    )
+    return base, cand
+
+
+def inside_run(measure: Callable[[], float]) -> float:
+    # both sides time their child span inside one open run, as an app would
+    with botanu.run_botanu("support", event_id="ticket-1", customer_id="acme"):
+        return measure()
+
+
+def import_ms(module: str, repeat: int) -> float:
+    # both sides from bytecode, as after a regular install (an editable one has none yet)
+    src = pathlib.Path(botanu.__file__).parent
+    compileall.compile_dir(str(src), quiet=1)
+    best = float("inf")
+    for _ in range(repeat):
+        out = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                f"import time; t=time.perf_counter(); import {module}; "
+                "print((time.perf_counter()-t)*1000)",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        best = min(best, float(out.stdout))
+    return best
+
+
+def memory_growth(runs: int) -> float:
+    for _ in range(2000):
+        botanu_run()
+    botanu_provider.force_flush()
+    gc.collect()
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    for i in range(runs):
+        botanu_run()
+        if i % 10_000 == 0:
+            botanu_provider.force_flush()
+    botanu_provider.force_flush()
+    gc.collect()
+    after = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    return (after - before) / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true", help="fewer rounds, for a smoke run")
+    args = parser.parse_args()
+    n, rounds = (300, 5) if args.quick else (2000, 21)
+    print(f"python {sys.version.split()[0]}, {n} calls per batch, {rounds} alternating rounds")
+    compare("run", bare_run, botanu_run, n, rounds)
+    compare("child", bare_child, botanu_child, n * 3, rounds, around=inside_run)
+    compare("outside", bare_child, botanu_child, n * 3, rounds)
+    otel = import_ms("opentelemetry.sdk.trace", 3 if args.quick else 9)
+    ours = import_ms("botanu", 3 if args.quick else 9)
+    verdict = "ok" if ours <= otel + 10 else "OVER TARGET"
+    print(
+        f"import   opentelemetry.sdk.trace {otel:6.1f} ms  botanu {ours:6.1f} ms  "
+        f"difference {ours - otel:+.1f} ms  (target <= +10 ms) {verdict}"
+    )
+    runs = 10_000 if args.quick else 100_000
+    growth = memory_growth(runs)
+    print(f"memory   {growth:+.1f} KiB retained after {runs} runs (target: no growth)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,38 @@
+"""Writing attributes botanu has already validated onto a live SDK span, cheaply.
+
+The SDK's `set_attributes` re-validates every value, which is most of what botanu adds
+to a span. For values botanu itself built (strings, numbers, string lists) it writes
+straight into the span's attribute map when the SDK internals look as expected and no
+limit could apply; otherwise it goes through the public `set_attributes`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from opentelemetry.trace import Span
+
+
+def write_attributes(span: Span, attributes: Mapping[str, Any], *, overwrite: bool) -> None:
+    """Put `attributes` on `span`; with `overwrite=False`, keys already set are kept."""
+    bounded: Any = getattr(span, "_attributes", None)
+    target = getattr(bounded, "_dict", None)
+    if (
+        type(target) is dict
+        and getattr(bounded, "max_value_len", 0) is None
+        and getattr(span, "_end_time", 0) is None
+        and (bounded.maxlen is None or len(target) + len(attributes) <= bounded.maxlen)
+    ):
+        with bounded._lock:
+            if overwrite:
+                target.update(attributes)
+            else:
+                for key, value in attributes.items():
+                    target.setdefault(key, value)
+        return
+    if not overwrite:
+        existing = getattr(span, "attributes", None)
+        if existing:
+            attributes = {k: v for k, v in attributes.items() if k not in existing}
+    span.set_attributes(attributes)
