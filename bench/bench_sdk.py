@@ -123,6 +123,7 @@ def time_batch(func: Callable[[], None], n: int) -> float:
 
 def compare(
     name: str,
+    *,
     baseline: Callable[[], None],
     candidate: Callable[[], None],
     n: int,
@@ -135,13 +136,18 @@ def compare(
         return around(lambda: time_batch(func, n))
 
     one(baseline), one(candidate)  # warm up
-    base_times, cand_times = [], []
-    for _ in range(rounds):
-        base_times.append(one(baseline))
-        cand_times.append(one(candidate))
-        gc.collect()
+    base_times, cand_times, ratios = [], [], []
+    for i in range(rounds):
+        # adjacent pairs in alternating order (ABBA): drift and order effects cancel
+        if i % 2:
+            cand, base = one(candidate), one(baseline)
+        else:
+            base, cand = one(baseline), one(candidate)
+        base_times.append(base)
+        cand_times.append(cand)
+        ratios.append(cand / base)
     base, cand = statistics.median(base_times), statistics.median(cand_times)
-    ratio = cand / base
+    ratio = statistics.median(ratios)
     verdict = "ok" if ratio <= TARGETS[name] else "OVER TARGET"
     print(
         f"{name:<8} bare {base:7.2f} us  botanu {cand:7.2f} us  "
@@ -199,11 +205,18 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="fewer rounds, for a smoke run")
     args = parser.parse_args()
-    n, rounds = (300, 5) if args.quick else (2000, 21)
+    n, rounds = (200, 10) if args.quick else (500, 101)
     print(f"python {sys.version.split()[0]}, {n} calls per batch, {rounds} alternating rounds")
-    compare("run", bare_run, botanu_run, n, rounds)
-    compare("child", bare_child, botanu_child, n * 3, rounds, around=inside_run)
-    compare("outside", bare_child, botanu_child, n * 3, rounds)
+    compare("run", baseline=bare_run, candidate=botanu_run, n=n, rounds=rounds)
+    compare(
+        "child",
+        baseline=bare_child,
+        candidate=botanu_child,
+        n=n,
+        rounds=rounds,
+        around=inside_run,
+    )
+    compare("outside", baseline=bare_child, candidate=botanu_child, n=n, rounds=rounds)
     otel = import_ms("opentelemetry.sdk.trace", 3 if args.quick else 9)
     ours = import_ms("botanu", 3 if args.quick else 9)
     verdict = "ok" if ours <= otel + 10 else "OVER TARGET"
