@@ -15,7 +15,11 @@ from opentelemetry.trace import Span
 
 
 def write_attributes(span: Span, attributes: Mapping[str, Any], *, overwrite: bool) -> None:
-    """Put `attributes` on `span`; with `overwrite=False`, keys already set are kept."""
+    """Put `attributes` on `span`; with `overwrite=False`, keys already set are kept.
+
+    Values must already be valid attribute values, with sequences as tuples (what the
+    SDK itself stores).
+    """
     bounded: Any = getattr(span, "_attributes", None)
     target = getattr(bounded, "_dict", None)
     if (

@@ -62,7 +62,11 @@ def warn_misuse(message: str) -> None:
     """A clear `BotanuWarning` pointing at the first frame outside botanu."""
     level = 1
     frame = sys._getframe(1)
-    while frame is not None and frame.f_globals.get("__name__", "").startswith("botanu."):
+    while frame is not None and _is_botanu(frame.f_globals.get("__name__", "")):
         frame = frame.f_back  # type: ignore[assignment]
         level += 1
     warnings.warn(message, BotanuWarning, stacklevel=level + 1)
+
+
+def _is_botanu(module: str) -> bool:
+    return module == "botanu" or module.startswith("botanu.")

@@ -113,7 +113,7 @@ class LLMTracker(SpanTracker):
         return self
 
     def set_finish_reason(self, reason: str | Sequence[str]) -> LLMTracker:
-        reasons = [reason] if isinstance(reason, str) else [str(r) for r in reason]
+        reasons = (reason,) if isinstance(reason, str) else tuple(str(r) for r in reason)
         self._set({semconv.GEN_AI_RESPONSE_FINISH_REASONS: reasons})
         return self
 
