@@ -76,6 +76,7 @@ GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS: Final = "gen_ai.usage.cache_write.input_t
 GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS: Final = "gen_ai.usage.cache_creation.input_tokens"
 GEN_AI_USAGE_REASONING_OUTPUT_TOKENS: Final = "gen_ai.usage.reasoning.output_tokens"
 GEN_AI_TOOL_NAME: Final = "gen_ai.tool.name"
+GEN_AI_TOOL_PREFIX: Final = "gen_ai.tool."
 ERROR_TYPE: Final = "error.type"
 
 # botanu's own LLM-call attributes (no OTel convention exists for these)
@@ -131,5 +132,10 @@ MESSAGING_MESSAGE_BODY_SIZE: Final = "messaging.message.body.size"
 # --- data-tracker errors ------------------------------------------------------------------------
 OPERATION_ERROR_MESSAGE: Final = "botanu.error.message"
 
+# --- HTTP (OpenTelemetry semantic conventions) ----------------------------------------------
+HTTP_RESPONSE_STATUS_CODE: Final = "http.response.status_code"
+
 # --- resource ---------------------------------------------------------------------------------
+RESOURCE_SERVICE_NAME: Final = "service.name"
+RESOURCE_SERVICE_VERSION: Final = "service.version"
 RESOURCE_DEPLOYMENT_ENVIRONMENT: Final = "deployment.environment.name"

@@ -186,9 +186,9 @@ def _resource(config: BotanuConfig) -> Any:
 
     attributes: dict[str, str] = {}
     if config.service_name:
-        attributes["service.name"] = config.service_name
+        attributes[semconv.RESOURCE_SERVICE_NAME] = config.service_name
     if config.service_version:
-        attributes["service.version"] = config.service_version
+        attributes[semconv.RESOURCE_SERVICE_VERSION] = config.service_version
     if config.environment:
         attributes[semconv.RESOURCE_DEPLOYMENT_ENVIRONMENT] = config.environment
     return Resource.create(attributes)

@@ -15,6 +15,7 @@ from opentelemetry import context as context_api
 from opentelemetry import propagate
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
+from botanu import semconv
 from botanu._internal.guard import report_internal_error
 from botanu.models.run_context import RunContext, clean_value
 from botanu.sdk import _runtime
@@ -82,6 +83,7 @@ class BotanuMiddleware:
         self._close(run_scope, parent_token, None, status_code)
 
     def _open(self, scope: Scope) -> tuple[_runtime.RunScope, object] | None:
+        parent_token = None
         try:
             headers = _headers(scope)
             carrier = {k.decode("latin-1"): v.decode("latin-1") for k, v in headers.items()}
@@ -111,6 +113,8 @@ class BotanuMiddleware:
             )
             return run_scope, parent_token
         except Exception:
+            if parent_token is not None:
+                context_api.detach(parent_token)
             report_internal_error("BotanuMiddleware request start")
             return None
 
@@ -123,7 +127,7 @@ class BotanuMiddleware:
     ) -> None:
         try:
             if run_scope.span is not None and status_code:
-                run_scope.span.set_attribute("http.response.status_code", status_code)
+                run_scope.span.set_attribute(semconv.HTTP_RESPONSE_STATUS_CODE, status_code)
             failure = exc
             if failure is None and status_code >= 500:
                 failure = _ServerError(f"HTTP {status_code}")

@@ -129,7 +129,7 @@ class ToolTracker(SpanTracker):
 
     def set_result(self, **attributes: str | int | float | bool) -> ToolTracker:
         """Extra attributes about the tool's result, under `gen_ai.tool.<name>`."""
-        self._set({f"gen_ai.tool.{k}": v for k, v in attributes.items()})
+        self._set({semconv.GEN_AI_TOOL_PREFIX + k: v for k, v in attributes.items()})
         return self
 
 
