@@ -72,18 +72,19 @@ def emit_outcome(
 ) -> None:
     """Record what the active run achieved; see `botanu.sdk.span_helpers.emit_outcome`.
 
-    Looks the implementation up at call time, so a test that patches
-    `botanu.sdk.span_helpers.emit_outcome` sees calls made through `botanu.emit_outcome`.
+    Looks the implementation up at call time and passes on only the arguments given, so
+    a test that patches `botanu.sdk.span_helpers.emit_outcome` sees the call exactly as
+    the application made it through `botanu.emit_outcome`.
     """
-    _span_helpers.emit_outcome(
-        status,
-        value_type=value_type,
-        value_amount=value_amount,
-        confidence=confidence,
-        reason=reason,
-        error_type=error_type,
-        metadata=metadata,
-    )
+    given = {
+        "value_type": value_type,
+        "value_amount": value_amount,
+        "confidence": confidence,
+        "reason": reason,
+        "error_type": error_type,
+        "metadata": metadata,
+    }
+    _span_helpers.emit_outcome(status, **{k: v for k, v in given.items() if v is not None})
 
 
 def __getattr__(name: str) -> Any:
