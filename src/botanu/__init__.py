@@ -76,7 +76,7 @@ def emit_outcome(
     a test that patches `botanu.sdk.span_helpers.emit_outcome` sees the call exactly as
     the application made it through `botanu.emit_outcome`.
     """
-    given = {
+    given: dict[str, Any] = {
         "value_type": value_type,
         "value_amount": value_amount,
         "confidence": confidence,
