@@ -40,6 +40,7 @@ class _Installed:
 _lock = threading.RLock()
 _installed: _Installed | None = None
 _ENRICHER_ATTR = "_botanu_enricher"
+_OWNED_ATTR = "_botanu_owned"  # set on a provider botanu created (found again after disable)
 
 
 def _reset_lock_after_fork() -> None:
@@ -144,6 +145,7 @@ def _install(config: BotanuConfig, given: TracerProvider | None) -> _Installed:
     if not isinstance(provider, TracerProvider):
         if _is_unset(provider):
             provider = TracerProvider(resource=_resource(config))
+            setattr(provider, _OWNED_ATTR, True)
             trace.set_tracer_provider(provider)
             owns = True
         else:  # a NoOp or foreign provider: botanu's spans follow it, nothing to add
@@ -154,9 +156,11 @@ def _install(config: BotanuConfig, given: TracerProvider | None) -> _Installed:
             )
             _apply_runtime(config, trace.get_tracer(_runtime.INSTRUMENTATION_NAME, __version__))
             return _Installed(config, provider, False, None)
+    elif getattr(provider, _OWNED_ATTR, False):
+        owns = True  # botanu's own provider from an earlier enable(): export as configured
     else:
         # the host set up its own export: add one only when botanu was told to
-        exporter_wanted = exporter_wanted and "exporter" in config.sources
+        exporter_wanted = exporter_wanted and config.exporter_chosen
     enricher = getattr(provider, _ENRICHER_ATTR, None)
     if isinstance(enricher, RunContextEnricher):
         enricher.enabled = True

@@ -73,6 +73,16 @@ class BotanuConfig:
         return (self.propagation_mode or "lean") == "lean"
 
     @property
+    def exporter_chosen(self) -> bool:
+        """Whether botanu was told which exporter to use (code, BOTANU_EXPORTER or file).
+
+        `OTEL_TRACES_EXPORTER` does not count: a host with its own OpenTelemetry set-up
+        already exports according to it.
+        """
+        source = self.sources.get("exporter")
+        return source is not None and source != "env OTEL_TRACES_EXPORTER"
+
+    @property
     def traces_endpoint(self) -> str | None:
         """The full OTLP/HTTP traces URL, or None for the exporter's own default."""
         if self.otlp_endpoint is None:
@@ -173,7 +183,8 @@ class BotanuConfig:
                 _ = parts.port
             except ValueError as exc:
                 raise BotanuConfigError(
-                    f"otlp_endpoint {self.otlp_endpoint!r} has a bad port: {exc}"
+                    f"otlp_endpoint {self.otlp_endpoint!r} "
+                    f"(from {self._where('otlp_endpoint')}) has a bad port: {exc}"
                 ) from None
         if self.service_name is not None and not self.service_name.strip():
             raise BotanuConfigError("service_name must not be blank")
@@ -231,10 +242,17 @@ def _walk(node: dict[Any, Any], prefix: tuple[str, ...], out: dict[str, Any], pa
     for key, value in node.items():
         key_path = (*prefix, str(key))
         name = _YAML.get(key_path)
+        is_section = any(p[: len(key_path)] == key_path for p in _YAML)
         if name is not None:
             out[name] = _expand_all(value)
-        elif isinstance(value, dict) and any(p[: len(key_path)] == key_path for p in _YAML):
+        elif is_section and isinstance(value, dict):
             _walk(value, key_path, out, path)
+        elif is_section and value is None:
+            continue  # an empty section, e.g. `otlp:` with its keys commented out
+        elif is_section:
+            raise BotanuConfigError(
+                f"{path}: {'.'.join(key_path)!r} must be a section (a mapping), got {value!r}"
+            )
         else:
             known = sorted(".".join(p) for p in _YAML)
             raise BotanuConfigError(
