@@ -16,6 +16,8 @@ import uuid
 
 import pytest
 
+import botanu
+
 # prepended to every script: helpers, and botanu's internal errors raised, not swallowed
 PRELUDE = """\
 import json
@@ -896,3 +898,12 @@ def test_otel_sdk_disabled_installs_nothing(run_python, value):
         "provider": "ProxyTracerProvider",
         "result": 5,
     }
+
+
+def test_enable_again_with_settings_warns_that_they_were_ignored():
+    # in-process: the session's conftest has enabled botanu already
+    active = botanu.enable()
+    with pytest.warns(botanu.BotanuWarning, match="already enabled"):
+        again = botanu.enable(service_name="other", propagation_mode="full")
+    assert again is active
+    assert again.propagation_mode == "lean"

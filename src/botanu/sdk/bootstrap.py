@@ -17,6 +17,7 @@ from opentelemetry import trace
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 
 from botanu import semconv
+from botanu._internal.guard import warn_misuse
 from botanu._version import __version__
 from botanu.processors.enricher import RunContextEnricher
 from botanu.sdk import _runtime
@@ -76,6 +77,13 @@ def enable(
 
     with _lock:
         if _installed is not None:
+            given = (service_name, environment, exporter, otlp_endpoint, otlp_headers)
+            more = (propagation_mode, auto_instrument, config_file, config, tracer_provider)
+            if any(v is not None for v in given + more):
+                warn_misuse(
+                    "botanu is already enabled; these settings were ignored. "
+                    "Call botanu.disable() first to change them."
+                )
             return _installed.config
         code = BotanuConfig(
             service_name=service_name,
