@@ -128,7 +128,8 @@ def test_from_baggage_reads_the_published_sdks_use_case_key():
     "bad",
     [
         "x" * 10_000,  # oversized
-        "caf\u00e9",  # non-ASCII
+        "\u00e9" * 200,  # 200 characters, but 400 UTF-8 bytes
+        "ab\u202ecd",  # a bidi override: a format character
         "a\nb",  # control character
         "",  # empty
         42,  # not a string
@@ -142,6 +143,13 @@ def test_hostile_values_are_dropped_not_raised(bad):
     )
     assert run is not None
     assert run.customer_id is None
+
+
+def test_unicode_names_travel_and_come_back():
+    run = RunContext.create("R\u00e9soudre ticket", customer_id="M\u00fcller GmbH")
+    back = RunContext.from_baggage(run.to_baggage_dict(lean_mode=True))
+    assert back is not None
+    assert (back.workflow, back.customer_id) == ("R\u00e9soudre ticket", "M\u00fcller GmbH")
 
 
 @pytest.mark.parametrize("attempt", ["0", "-1", "abc", "99999999999", "1.5"])

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import sys
 import threading
 import warnings
@@ -24,6 +25,15 @@ R = TypeVar("R")
 raise_internal_errors = False
 _reported: set[str] = set()
 _reported_lock = threading.Lock()
+
+
+def _reset_after_fork() -> None:
+    global _reported_lock
+    _reported_lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_after_fork)
 
 
 def report_internal_error(site: str) -> None:
@@ -49,6 +59,8 @@ def swallow_internal_errors(
         def guarded(*args: P.args, **kwargs: P.kwargs) -> R:
             try:
                 return func(*args, **kwargs)
+            except BotanuWarning:
+                raise  # misuse turned into an error by the app's warning filters: theirs
             except Exception:
                 report_internal_error(site)
                 return fallback

@@ -22,8 +22,8 @@ __all__ = ["RunContext", "RunStatus", "generate_run_id"]
 
 logger = logging.getLogger("botanu")
 
-# Inbound values longer than this are dropped: ids and names, never payloads.
-MAX_VALUE_LENGTH = 256
+# Values longer than this (UTF-8 bytes) are dropped: ids and names, never payloads.
+MAX_VALUE_BYTES = 256
 MAX_ATTEMPT = 10_000
 
 
@@ -86,10 +86,13 @@ def generate_run_id() -> str:
 
 
 def clean_value(value: object) -> str | None:
-    """Accept a printable ASCII string of at most MAX_VALUE_LENGTH characters, else None."""
-    if not isinstance(value, str) or not value or len(value) > MAX_VALUE_LENGTH:
+    """Accept a printable string of at most MAX_VALUE_BYTES UTF-8 bytes, else None.
+
+    Unicode is fine (W3C baggage percent-encodes it); control and format characters are not.
+    """
+    if not isinstance(value, str) or not value or len(value) > MAX_VALUE_BYTES:
         return None
-    if not value.isascii() or not value.isprintable():
+    if not value.isprintable() or (not value.isascii() and len(value.encode()) > MAX_VALUE_BYTES):
         return None
     return value
 

@@ -63,7 +63,17 @@ class RunScope:
     that is current when they are emitted.
     """
 
-    __slots__ = ("attributes", "auto_success", "outcome", "owner", "run", "span", "token")
+    __slots__ = (
+        "attributes",
+        "auto_success",
+        "ended",
+        "outcome",
+        "outcome_span",
+        "owner",
+        "run",
+        "span",
+        "token",
+    )
 
     def __init__(
         self,
@@ -82,6 +92,9 @@ class RunScope:
         self.outcome: str | None = None  # status recorded so far (explicit or automatic)
         self.owner = owner
         self.token: object = None
+        self.ended = False
+        # where outcomes go in a continued run: the span current when it was continued
+        self.outcome_span: trace.Span | None = None
 
     def add_attributes(self, extra: dict[str, Any]) -> None:
         # a new dict, so enrichers in other threads never see one half-updated
@@ -133,7 +146,11 @@ def deactivate(scope: RunScope) -> None:
 
 def outcome_target(scope: RunScope) -> trace.Span:
     """The span an outcome for `scope` is written on."""
-    return scope.span if scope.span is not None else trace.get_current_span()
+    if scope.span is not None:
+        return scope.span
+    if scope.outcome_span is not None and scope.outcome_span.is_recording():
+        return scope.outcome_span
+    return trace.get_current_span()
 
 
 def run_span_name(workflow: str) -> str:

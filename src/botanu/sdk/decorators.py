@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 from opentelemetry import trace
 
 from botanu._internal.guard import report_internal_error, warn_misuse
-from botanu.models.run_context import RunContext, generate_run_id
+from botanu.models.run_context import MAX_VALUE_BYTES, RunContext, clean_value, generate_run_id
 from botanu.sdk import _runtime
 from botanu.sdk._runtime import RunScope
 from botanu.sdk.span_helpers import finish_run
@@ -63,10 +63,18 @@ class _IdGetter:
         return self.func(**{n: arguments[n] for n in self.names if n in arguments})
 
 
-def _as_id(value: object) -> str | None:
+def _checked_id(field_name: str, value: object) -> str | None:
+    """An id as text, or None with a warning when it could not travel in baggage."""
     if value is None:
         return None
-    return value if isinstance(value, str) else str(value)
+    text = value if isinstance(value, str) else str(value)
+    if clean_value(text) is None:
+        warn_misuse(
+            f"botanu: {field_name} {text[:40]!r} is not a printable string of at most "
+            f"{MAX_VALUE_BYTES} bytes; it was left out so that every service agrees on the run."
+        )
+        return None
+    return text
 
 
 class _RunSpec:
@@ -97,13 +105,21 @@ class _RunSpec:
         auto_success: bool,
         target: Callable[..., Any] | None = None,
     ) -> None:
-        if not isinstance(name, str) or not name:
-            raise TypeError(f"botanu: a workflow name must be a non-empty string, got {name!r}")
+        if not isinstance(name, str) or clean_value(name) is None:
+            raise TypeError(
+                "botanu: a workflow name must be a non-empty printable string of at most "
+                f"{MAX_VALUE_BYTES} bytes (it travels in baggage), got {name!r}"
+            )
+        if workflow_label is not None and clean_value(workflow_label) is None:
+            raise TypeError(f"botanu: bad workflow label {workflow_label!r}")
         self.name = name
         self.span_name = _runtime.run_span_name(name)
-        self.event_id = event_id
-        self.customer_id = customer_id
-        self.tenant_id = tenant_id
+        # literal ids are checked once, here; callables on every call
+        self.event_id = event_id if callable(event_id) else _checked_id("event_id", event_id)
+        self.customer_id = (
+            customer_id if callable(customer_id) else _checked_id("customer_id", customer_id)
+        )
+        self.tenant_id = tenant_id if callable(tenant_id) else _checked_id("tenant_id", tenant_id)
         self.environment = environment
         self.workflow_label = workflow_label
         self.auto_success = auto_success
@@ -117,22 +133,40 @@ class _RunSpec:
                 self.getters[field_name] = _IdGetter(source, target)
         self.signature = inspect.signature(target) if target is not None and self.getters else None
 
-    def _resolve(self, field_name: str, source: IdSource, arguments: dict[str, Any] | None) -> Any:
+    def _resolve(self, field_name: str, source: IdSource, arguments: dict[str, Any]) -> Any:
         getter = self.getters.get(field_name)
         if getter is None:
-            return _as_id(source)
+            return source
         try:
-            return _as_id(getter(arguments if arguments is not None else {}))
+            value = getter(arguments)
         except Exception as exc:
             warn_misuse(
                 f"botanu: the {field_name} callable of workflow {self.name!r} raised "
                 f"{type(exc).__name__}: {exc}; the run goes on without it."
             )
             return None
+        return _checked_id(field_name, value)
 
-    def _bind(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any] | None:
+    def _ids(
+        self, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> tuple[str | None, str | None, str | None] | None:
+        """(event, customer, tenant) for one call; None when the call cannot bind (the
+        function itself then raises the TypeError, as it would without botanu)."""
+        arguments: dict[str, Any] = {}
+        if self.getters:
+            try:
+                arguments = self._bind(args, kwargs)
+            except TypeError:
+                return None
+        return (
+            self._resolve("event_id", self.event_id, arguments),
+            self._resolve("customer_id", self.customer_id, arguments),
+            self._resolve("tenant_id", self.tenant_id, arguments),
+        )
+
+    def _bind(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
         if self.signature is None:
-            return None
+            return {}
         bound = self.signature.bind_partial(*args, **kwargs)
         bound.apply_defaults()
         arguments = dict(bound.arguments)
@@ -145,12 +179,13 @@ class _RunSpec:
         self, args: tuple[Any, ...] = (), kwargs: dict[str, Any] | None = None, owner: object = None
     ) -> RunScope | None:
         """Start the run span and attach the run; None (logged once) if botanu itself fails."""
+        ids = self._ids(args, kwargs or {})  # user-facing: misuse warns, outside the guard
+        if ids is None:
+            return None
+        event_id, customer_id, tenant_id = ids
         try:
-            arguments = self._bind(args, kwargs or {}) if self.getters else None
             parent = _runtime.current_scope()
             parent_run = parent.run if parent is not None else None
-            customer_id = self._resolve("customer_id", self.customer_id, arguments)
-            tenant_id = self._resolve("tenant_id", self.tenant_id, arguments)
             environment = self.environment or _runtime.state.environment
             if parent_run is not None:  # a nested run inherits what it was not told
                 customer_id = customer_id or parent_run.customer_id
@@ -160,7 +195,7 @@ class _RunSpec:
             run = RunContext(
                 run_id=run_id,
                 workflow=self.name,
-                event_id=self._resolve("event_id", self.event_id, arguments) or run_id,
+                event_id=event_id or run_id,
                 customer_id=customer_id,
                 tenant_id=tenant_id,
                 environment=environment,

@@ -7,7 +7,9 @@ is never replaced by the automatic one, and a second explicit one is a warning.
 
 from __future__ import annotations
 
+import math
 import sys
+import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -25,6 +27,7 @@ __all__ = ["emit_outcome", "set_business_context"]
 _STATUSES = frozenset(s.value for s in RunStatus)
 _STATUS_LIST = ", ".join(s.value for s in RunStatus)
 _AttributeValue = str | bool | int | float
+_outcome_lock = threading.Lock()
 
 
 @swallow_internal_errors(fallback=None)
@@ -53,23 +56,30 @@ def emit_outcome(
             "@botanu_workflow or `with run_botanu(...)`. The outcome was not recorded."
         )
         return
-    if scope.outcome is not None:
+    if scope.ended:
         warn_misuse(
-            f"emit_outcome({status_text!r}): run {scope.run.run_id} already has the outcome "
-            f"{scope.outcome!r}; record one outcome per run. The later one was ignored."
+            f"emit_outcome({status_text!r}): run {scope.run.run_id} has already ended "
+            f"(with the outcome {scope.outcome!r}); call emit_outcome before the run "
+            "returns. The outcome was not recorded."
         )
         return
-    record_outcome(
-        scope,
-        status_text,
-        value_type=_text_or_none("value_type", value_type),
-        value_amount=_amount_or_none(value_amount),
-        confidence=_confidence_or_none(confidence),
-        reason=_text_or_none("reason", reason),
-        error_type=_text_or_none("error_type", error_type),
-        metadata=metadata,
-        source="explicit",
-    )
+    values: dict[str, Any] = {
+        "value_type": _text_or_none("value_type", value_type),
+        "value_amount": _amount_or_none(value_amount),
+        "confidence": _confidence_or_none(confidence),
+        "reason": _text_or_none("reason", reason),
+        "error_type": _text_or_none("error_type", error_type),
+        "metadata": metadata,
+    }
+    with _outcome_lock:  # one outcome per run, also when two threads race
+        if scope.outcome is not None:
+            warn_misuse(
+                f"emit_outcome({status_text!r}): run {scope.run.run_id} already has the "
+                f"outcome {scope.outcome!r}; record one outcome per run. The later one "
+                "was ignored."
+            )
+            return
+        record_outcome(scope, status_text, **values, source="explicit")
 
 
 def record_outcome(
@@ -84,8 +94,11 @@ def record_outcome(
     metadata: Mapping[str, Any] | None = None,
     source: str,
 ) -> None:
-    """Write an outcome on the run's span: attributes plus one `botanu.outcome_emitted` event."""
-    scope.outcome = status
+    """Write an outcome on the run's span: attributes plus one `botanu.outcome_emitted` event.
+
+    The run counts as having an outcome only once both are written, so a failure here
+    leaves the automatic outcome to do its job.
+    """
     attributes: dict[str, _AttributeValue] = {
         semconv.OUTCOME_STATUS: status,
         semconv.OUTCOME_SOURCE: source,
@@ -108,10 +121,22 @@ def record_outcome(
     span = _runtime.outcome_target(scope)
     write_attributes(span, attributes, overwrite=True)
     span.add_event(semconv.OUTCOME_EVENT, event)
+    scope.outcome = status
 
 
-def finish_run(scope: RunScope, exc: BaseException | None, *, closed_early: bool = False) -> None:
-    """End a run this process opened: the automatic outcome, then the run span."""
+def finish_run(
+    scope: RunScope,
+    exc: BaseException | None,
+    *,
+    closed_early: bool = False,
+    failure: tuple[str, str] | None = None,
+    detach: bool = True,
+) -> None:
+    """End a run this process opened: the automatic outcome, then the run span.
+
+    `failure` is a (reason, error_type) for a failure that raised nothing (an HTTP 5xx
+    answer); `detach=False` when the run is ended from a context it was not attached in.
+    """
     try:
         span = scope.span
         if exc is not None:
@@ -129,17 +154,42 @@ def finish_run(scope: RunScope, exc: BaseException | None, *, closed_early: bool
                     error_type="GeneratorExit",
                     source="auto",
                 )
+        elif failure is not None:
+            if span is not None:
+                span.set_status(Status(StatusCode.ERROR, failure[0]))
+            if scope.outcome is None:
+                reason, error_type = failure
+                record_outcome(
+                    scope,
+                    RunStatus.FAILED.value,
+                    reason=reason,
+                    error_type=error_type,
+                    source="auto",
+                )
         elif scope.outcome is None and scope.auto_success:
             record_outcome(scope, RunStatus.SUCCESS.value, source="auto")
     finally:
-        _runtime.deactivate(scope)
+        scope.ended = True
+        if detach:
+            _runtime.deactivate(scope)
         if scope.span is not None:
             scope.span.end()
 
 
 def _record_exception(span: Span, exc: BaseException) -> None:
-    span.record_exception(exc)
-    span.set_status(Status(StatusCode.ERROR, f"{type(exc).__name__}: {exc}"))
+    """Record the user's exception on the span; an unprintable one still ends the run."""
+    try:
+        span.record_exception(exc)
+    except Exception:
+        span.add_event("exception", {"exception.type": type(exc).__qualname__})
+    span.set_status(Status(StatusCode.ERROR, f"{type(exc).__name__}: {_safe_str(exc)}"))
+
+
+def _safe_str(value: object) -> str:
+    try:
+        return str(value)
+    except Exception:
+        return f"<unprintable {type(value).__name__}>"
 
 
 def _status_for(exc: BaseException) -> str:
@@ -213,7 +263,7 @@ def _text_or_none(name: str, value: object) -> str | None:
 def _amount_or_none(value: object) -> float | None:
     if value is None:
         return None
-    if _is_number(value):
+    if _is_number(value) and math.isfinite(value):  # type: ignore[arg-type]
         return float(value)  # type: ignore[arg-type]
     warn_misuse(f"value_amount must be a number, got {value!r}; it was left out.")
     return None
@@ -240,5 +290,5 @@ def _metadata_attributes(metadata: Mapping[str, Any]) -> dict[str, _AttributeVal
         if isinstance(value, (str, bool, int, float)):
             out[semconv.OUTCOME_METADATA_PREFIX + key] = value
         elif value is not None:
-            out[semconv.OUTCOME_METADATA_PREFIX + key] = str(value)
+            out[semconv.OUTCOME_METADATA_PREFIX + key] = _safe_str(value)
     return out
