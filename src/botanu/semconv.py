@@ -76,12 +76,18 @@ GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS: Final = "gen_ai.usage.cache_write.input_t
 GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS: Final = "gen_ai.usage.cache_creation.input_tokens"
 GEN_AI_USAGE_REASONING_OUTPUT_TOKENS: Final = "gen_ai.usage.reasoning.output_tokens"
 GEN_AI_TOOL_NAME: Final = "gen_ai.tool.name"
-GEN_AI_TOOL_PREFIX: Final = "gen_ai.tool."
+GEN_AI_CONVERSATION_ID: Final = "gen_ai.conversation.id"
+GEN_AI_REQUEST_MAX_TOKENS: Final = "gen_ai.request.max_tokens"
+OPENAI_REQUEST_SERVICE_TIER: Final = "openai.request.service_tier"
+OPENAI_RESPONSE_SERVICE_TIER: Final = "openai.response.service_tier"  # what was billed
+SERVER_ADDRESS: Final = "server.address"
+SERVER_PORT: Final = "server.port"
 ERROR_TYPE: Final = "error.type"
 
 # botanu's own LLM-call attributes (no OTel convention exists for these)
 LLM_CLIENT_REQUEST_ID: Final = "botanu.llm.client_request_id"
 LLM_ATTEMPT: Final = "botanu.llm.attempt"
+TOOL_RESULT_PREFIX: Final = "botanu.tool.result."
 
 # well-known gen_ai.provider.name values
 PROVIDER_OPENAI: Final = "openai"

@@ -145,11 +145,45 @@ def test_error_passes_through_unchanged_and_is_recorded_once(spans):
 
 def test_tool_call(spans):
     with track_tool_call("search_orders") as tool:
-        tool.set_result(matches=3)
+        tool.set_result(matches=3, name="not the tool name")
+        with pytest.warns(BotanuWarning, match="rows"):
+            tool.set_result(rows=[1, 2])
     (span,) = spans.named("execute_tool search_orders")
+    assert span.kind is trace.SpanKind.INTERNAL
     assert attrs(span)[semconv.GEN_AI_OPERATION_NAME] == "execute_tool"
     assert attrs(span)[semconv.GEN_AI_TOOL_NAME] == "search_orders"
-    assert attrs(span)["gen_ai.tool.matches"] == 3
+    assert attrs(span)["botanu.tool.result.matches"] == 3
+    assert attrs(span)["botanu.tool.result.name"] == "not the tool name"
+    assert "botanu.tool.result.rows" not in attrs(span)
+
+
+def test_service_tier_and_stream_chunk_finish_reasons(spans):
+    with track_llm_call(provider="openai", model="gpt-4o") as tracker:
+        tracker.set_service_tier(requested="auto", billed="flex")
+        tracker.set_finish_reason(None)  # a stream chunk before the last one
+        tracker.set_finish_reason(["stop"])
+    (span,) = spans.named("chat gpt-4o")
+    assert attrs(span)[semconv.OPENAI_REQUEST_SERVICE_TIER] == "auto"
+    assert attrs(span)[semconv.OPENAI_RESPONSE_SERVICE_TIER] == "flex"
+    assert attrs(span)[semconv.GEN_AI_RESPONSE_FINISH_REASONS] == ("stop",)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: track_llm_call(provider=123, model="m"),
+        lambda: track_llm_call(model="m"),
+        lambda: track_db_operation(system=None, operation="SELECT"),
+        lambda: track_messaging_operation(system="sqs", operation=None),
+        lambda: track_storage_operation(system="", operation="PUT"),
+        lambda: track_tool_call(None),
+    ],
+)
+def test_bad_tracker_names_are_a_warning_not_an_error(spans, make):
+    with pytest.warns(BotanuWarning, match="non-empty string"), make():
+        pass
+    (span,) = spans.spans
+    assert "unknown" in span.name or "unknown" in attrs(span).values()
 
 
 def test_db_storage_and_messaging_trackers(spans):

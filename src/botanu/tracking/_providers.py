@@ -7,6 +7,7 @@ through lower-cased, so a new provider still groups consistently.
 from __future__ import annotations
 
 from botanu import semconv
+from botanu._internal.guard import warn_misuse
 
 _GEN_AI_PROVIDERS: dict[str, str] = {
     "openai": semconv.PROVIDER_OPENAI,
@@ -79,20 +80,28 @@ _MESSAGING_OPERATION_TYPES: dict[str, str] = {
 }
 
 
-def gen_ai_provider(name: str) -> str:
-    key = name.strip().lower()
+def name_or_unknown(kind: str, value: object) -> str:
+    """A tracker's system/provider/operation name; misuse is a warning and "unknown"."""
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    warn_misuse(f"{kind} must be a non-empty string, got {value!r}; recorded as 'unknown'.")
+    return "unknown"
+
+
+def gen_ai_provider(name: object) -> str:
+    key = name_or_unknown("provider", name).lower()
     return _GEN_AI_PROVIDERS.get(key, key)
 
 
-def messaging_system(name: str) -> str:
-    key = name.strip().lower()
+def messaging_system(name: object) -> str:
+    key = name_or_unknown("system", name).lower()
     return _MESSAGING_SYSTEMS.get(key, key)
 
 
-def db_system(name: str) -> str:
-    key = name.strip().lower()
+def db_system(name: object) -> str:
+    key = name_or_unknown("system", name).lower()
     return _DB_SYSTEMS.get(key, key)
 
 
 def messaging_operation_type(operation: str) -> str | None:
-    return _MESSAGING_OPERATION_TYPES.get(operation.strip().lower())
+    return _MESSAGING_OPERATION_TYPES.get(operation.lower())

@@ -22,10 +22,13 @@ from botanu.sdk import _runtime
 class SpanTracker:
     """Base of the trackers: `with tracker_factory(...) as tracker:` opens the span."""
 
-    __slots__ = ("_attributes", "_error_recorded", "_name", "_pending", "_token", "span")
+    __slots__ = ("_attributes", "_error_recorded", "_kind", "_name", "_pending", "_token", "span")
 
-    def __init__(self, name: str, attributes: dict[str, Any]) -> None:
+    def __init__(
+        self, name: str, attributes: dict[str, Any], kind: SpanKind = SpanKind.CLIENT
+    ) -> None:
         self._name = name
+        self._kind = kind
         self._attributes = attributes
         self._token: object = None
         self._error_recorded = False
@@ -36,7 +39,7 @@ class SpanTracker:
         try:
             self.span = _runtime.state.tracer.start_span(
                 self._name,
-                kind=SpanKind.CLIENT,
+                kind=self._kind,
                 attributes=self._attributes,
                 record_exception=False,
             )

@@ -11,7 +11,12 @@ from typing import Any
 
 from botanu import semconv
 from botanu._internal.guard import warn_misuse
-from botanu.tracking._providers import db_system, messaging_operation_type, messaging_system
+from botanu.tracking._providers import (
+    db_system,
+    messaging_operation_type,
+    messaging_system,
+    name_or_unknown,
+)
 from botanu.tracking._span import SpanTracker, count_or_none, text_or_none
 
 __all__ = [
@@ -108,36 +113,42 @@ def track_db_operation(
     system: str, operation: str, *, database: str | None = None, **attributes: Any
 ) -> DBTracker:
     """Track one database or warehouse operation: `with track_db_operation(...) as db:`."""
+    system_name = db_system(system)
+    operation = name_or_unknown("operation", operation)
     span_attributes: dict[str, Any] = {
-        semconv.DB_SYSTEM_NAME: db_system(system),
+        semconv.DB_SYSTEM_NAME: system_name,
         semconv.DB_OPERATION_NAME: operation,
     }
     if database is not None:
         span_attributes[semconv.DB_NAMESPACE] = database
     span_attributes.update({k: v for k, v in attributes.items() if v is not None})
-    return DBTracker(f"{operation} {database or db_system(system)}", span_attributes)
+    return DBTracker(f"{operation} {database or system_name}", span_attributes)
 
 
 def track_storage_operation(
     system: str, operation: str, *, bucket: str | None = None, **attributes: Any
 ) -> StorageTracker:
     """Track one object-storage request: `with track_storage_operation(...) as storage:`."""
+    system_name = name_or_unknown("system", system).lower()
+    operation = name_or_unknown("operation", operation)
     span_attributes: dict[str, Any] = {
-        semconv.STORAGE_SYSTEM: system.strip().lower(),
+        semconv.STORAGE_SYSTEM: system_name,
         semconv.STORAGE_OPERATION: operation,
     }
     if bucket is not None:
         span_attributes[semconv.STORAGE_BUCKET] = bucket
     span_attributes.update({k: v for k, v in attributes.items() if v is not None})
-    return StorageTracker(f"{operation} {bucket or system}", span_attributes)
+    return StorageTracker(f"{operation} {bucket or system_name}", span_attributes)
 
 
 def track_messaging_operation(
     system: str, operation: str, destination: str | None = None, **attributes: Any
 ) -> MessagingTracker:
     """Track one publish or consume: `with track_messaging_operation(...) as msg:`."""
+    system_name = messaging_system(system)
+    operation = name_or_unknown("operation", operation)
     span_attributes: dict[str, Any] = {
-        semconv.MESSAGING_SYSTEM: messaging_system(system),
+        semconv.MESSAGING_SYSTEM: system_name,
         semconv.MESSAGING_OPERATION_NAME: operation,
     }
     op_type = messaging_operation_type(operation)
@@ -146,4 +157,4 @@ def track_messaging_operation(
     if destination is not None:
         span_attributes[semconv.MESSAGING_DESTINATION_NAME] = destination
     span_attributes.update({k: v for k, v in attributes.items() if v is not None})
-    return MessagingTracker(f"{operation} {destination or system}", span_attributes)
+    return MessagingTracker(f"{operation} {destination or system_name}", span_attributes)

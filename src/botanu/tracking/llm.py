@@ -11,9 +11,11 @@ import enum
 from collections.abc import Sequence
 from typing import Any
 
+from opentelemetry.trace import SpanKind
+
 from botanu import semconv
 from botanu._internal.guard import warn_misuse
-from botanu.tracking._providers import gen_ai_provider
+from botanu.tracking._providers import gen_ai_provider, name_or_unknown
 from botanu.tracking._span import SpanTracker, count_or_none, text_or_none
 
 __all__ = ["LLMTracker", "ModelOperation", "ToolTracker", "track_llm_call", "track_tool_call"]
@@ -112,9 +114,31 @@ class LLMTracker(SpanTracker):
         self._set({semconv.GEN_AI_RESPONSE_MODEL: text_or_none("model", model)})
         return self
 
-    def set_finish_reason(self, reason: str | Sequence[str]) -> LLMTracker:
-        reasons = (reason,) if isinstance(reason, str) else tuple(str(r) for r in reason)
+    def set_finish_reason(self, reason: str | Sequence[str] | None) -> LLMTracker:
+        """Why the model stopped; None (a stream chunk before the last) is ignored."""
+        if reason is None:
+            return self
+        if isinstance(reason, str):
+            reasons: tuple[str, ...] = (reason,)
+        elif isinstance(reason, (list, tuple)):
+            reasons = tuple(r for r in reason if isinstance(r, str))
+        else:
+            warn_misuse(f"finish reason must be a string or a list of strings, got {reason!r}.")
+            return self
         self._set({semconv.GEN_AI_RESPONSE_FINISH_REASONS: reasons})
+        return self
+
+    def set_service_tier(
+        self, requested: str | None = None, billed: str | None = None
+    ) -> LLMTracker:
+        """OpenAI's service tier: the one asked for, and the one the response says was used
+        (the billed one, which prices follow: flex, batch, priority...)."""
+        self._set(
+            {
+                semconv.OPENAI_REQUEST_SERVICE_TIER: text_or_none("requested", requested),
+                semconv.OPENAI_RESPONSE_SERVICE_TIER: text_or_none("billed", billed),
+            }
+        )
         return self
 
     def set_streaming(self, streaming: bool = True) -> LLMTracker:
@@ -128,8 +152,20 @@ class ToolTracker(SpanTracker):
     __slots__ = ()
 
     def set_result(self, **attributes: str | int | float | bool) -> ToolTracker:
-        """Extra attributes about the tool's result, under `gen_ai.tool.<name>`."""
-        self._set({semconv.GEN_AI_TOOL_PREFIX + k: v for k, v in attributes.items()})
+        """Facts about the tool's result, as `botanu.tool.result.<name>` attributes.
+
+        Values must be strings, numbers or booleans; anything else is a warning and left out.
+        """
+        values: dict[str, str | int | float | bool] = {}
+        for key, value in attributes.items():
+            if isinstance(value, (str, int, float, bool)):
+                values[semconv.TOOL_RESULT_PREFIX + key] = value
+            else:
+                warn_misuse(
+                    f"tool result {key}={value!r} is not a string, number or boolean; "
+                    "it was left out."
+                )
+        self._set(values)
         return self
 
 
@@ -147,11 +183,8 @@ def track_llm_call(
     span attributes as given.
     """
     provider_name = provider if provider is not None else vendor
-    if provider_name is None:
-        warn_misuse("track_llm_call needs provider= (for example provider='openai').")
-        provider_name = "unknown"
     op = operation.value if isinstance(operation, ModelOperation) else str(operation)
-    model_name = model or "unknown"
+    model_name = model if isinstance(model, str) and model else "unknown"
     span_attributes: dict[str, Any] = {
         semconv.GEN_AI_OPERATION_NAME: op,
         semconv.GEN_AI_PROVIDER_NAME: gen_ai_provider(provider_name),
@@ -163,6 +196,7 @@ def track_llm_call(
 
 def track_tool_call(name: str, *, provider: str | None = None, **attributes: Any) -> ToolTracker:
     """Track one agent tool execution (GenAI `execute_tool`)."""
+    name = name_or_unknown("tool name", name)
     span_attributes: dict[str, Any] = {
         semconv.GEN_AI_OPERATION_NAME: ModelOperation.EXECUTE_TOOL.value,
         semconv.GEN_AI_TOOL_NAME: name,
@@ -170,4 +204,4 @@ def track_tool_call(name: str, *, provider: str | None = None, **attributes: Any
     if provider is not None:
         span_attributes[semconv.GEN_AI_PROVIDER_NAME] = gen_ai_provider(provider)
     span_attributes.update({k: v for k, v in attributes.items() if v is not None})
-    return ToolTracker(f"execute_tool {name}", span_attributes)
+    return ToolTracker(f"execute_tool {name}", span_attributes, SpanKind.INTERNAL)
