@@ -227,9 +227,7 @@ def test_merged_over_does_not_change_either_layer():
 
 
 def test_resolved_fills_defaults_and_normalises_case():
-    assert BotanuConfig().resolved() == BotanuConfig(
-        exporter="otlp", propagation_mode="lean", auto_instrument=()
-    )
+    assert BotanuConfig().resolved() == BotanuConfig(exporter="otlp", propagation_mode="lean")
     loud = BotanuConfig(exporter="CONSOLE", propagation_mode="Full").resolved()
     assert (loud.exporter, loud.propagation_mode, loud.lean) == ("console", "full", False)
     assert BotanuConfig().resolved().lean is True
@@ -291,7 +289,7 @@ def test_variable_with_default(tmp_path, monkeypatch, env, expected):
     assert BotanuConfig.from_yaml(path).otlp_endpoint == expected
 
 
-def test_variables_expand_inside_headers_and_lists(tmp_path, monkeypatch):
+def test_variables_expand_inside_headers(tmp_path, monkeypatch):
     monkeypatch.setenv("BOTANU_TEST_ENV", "secret")
     path = write(
         tmp_path,
@@ -300,12 +298,10 @@ def test_variables_expand_inside_headers_and_lists(tmp_path, monkeypatch):
           headers:
             authorization: Bearer ${BOTANU_TEST_ENV}
             x-team: ${BOTANU_TEST_HOST:-platform}
-        auto_instrument: [httpx, "${BOTANU_TEST_HOST:-openai}"]
         """,
     )
     config = BotanuConfig.from_yaml(path)
     assert config.otlp_headers == {"authorization": "Bearer secret", "x-team": "platform"}
-    assert config.auto_instrument == ("httpx", "openai")
 
 
 def test_empty_file_sets_nothing(tmp_path):
@@ -477,3 +473,19 @@ def test_traces_endpoint_variable_stays_as_is_after_merging(tmp_path):
 
 def test_no_endpoint_leaves_the_exporter_default():
     assert BotanuConfig().resolved().traces_endpoint is None
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("otlp,console", "otlp"),
+        ("otlp_proto_http", "otlp"),
+        ("zipkin,console", "console"),
+        ("zipkin", None),
+        ("NONE", "none"),
+    ],
+)
+def test_otel_traces_exporter_is_a_lenient_hint(value, expected):
+    config = BotanuConfig.from_env({"OTEL_TRACES_EXPORTER": value})
+    assert config.exporter == expected
+    assert config.resolved().exporter == (expected or "otlp")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -61,7 +61,6 @@ def enable(
     otlp_endpoint: str | None = None,
     otlp_headers: Mapping[str, str] | None = None,
     propagation_mode: str | None = None,
-    auto_instrument: Iterable[str] | None = None,
     config_file: str | os.PathLike[str] | None = None,
     config: BotanuConfig | None = None,
     tracer_provider: TracerProvider | None = None,
@@ -78,7 +77,7 @@ def enable(
     with _lock:
         if _installed is not None:
             given = (service_name, environment, exporter, otlp_endpoint, otlp_headers)
-            more = (propagation_mode, auto_instrument, config_file, config, tracer_provider)
+            more = (propagation_mode, config_file, config, tracer_provider)
             if any(v is not None for v in given + more):
                 warn_misuse(
                     "botanu is already enabled; these settings were ignored. "
@@ -92,7 +91,6 @@ def enable(
             otlp_endpoint=otlp_endpoint,
             otlp_headers=dict(otlp_headers) if otlp_headers is not None else None,
             propagation_mode=propagation_mode,
-            auto_instrument=tuple(auto_instrument) if auto_instrument is not None else None,
         )
         if config is not None:
             code = code.merged_over(config)

@@ -6,6 +6,7 @@ Bad settings raise `BotanuConfigError` naming the setting, its source and what t
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from collections.abc import Mapping
@@ -15,6 +16,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from botanu.exceptions import BotanuConfigError
+
+logger = logging.getLogger("botanu")
 
 __all__ = ["BotanuConfig"]
 
@@ -33,7 +36,6 @@ _ENV: tuple[tuple[str, str], ...] = (
     ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "otlp_endpoint"),
     ("OTEL_EXPORTER_OTLP_ENDPOINT", "otlp_endpoint"),
     ("BOTANU_PROPAGATION_MODE", "propagation_mode"),
-    ("BOTANU_AUTO_INSTRUMENT", "auto_instrument"),
 )
 
 # YAML path -> setting
@@ -45,7 +47,6 @@ _YAML: dict[tuple[str, ...], str] = {
     ("otlp", "endpoint"): "otlp_endpoint",
     ("otlp", "headers"): "otlp_headers",
     ("propagation", "mode"): "propagation_mode",
-    ("auto_instrument",): "auto_instrument",
 }
 
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
@@ -65,7 +66,6 @@ class BotanuConfig:
     otlp_endpoint: str | None = None
     otlp_headers: Mapping[str, str] | None = None
     propagation_mode: str | None = None
-    auto_instrument: tuple[str, ...] | None = None
     sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -106,6 +106,8 @@ class BotanuConfig:
         sources: dict[str, str] = {}
         for var, name in _ENV:
             raw = environ.get(var, "").strip()
+            if var == "OTEL_TRACES_EXPORTER":
+                raw = _otel_exporter_hint(raw)
             if raw and name not in values:
                 values[name] = raw
                 sources[name] = f"env {var}"
@@ -119,9 +121,7 @@ class BotanuConfig:
             if raw is None or raw == "":
                 continue
             value: Any
-            if name == "auto_instrument":
-                value = _as_names(raw, source)
-            elif name == "otlp_headers":
+            if name == "otlp_headers":
                 if not isinstance(raw, Mapping):
                     raise BotanuConfigError(f"otlp.headers in {source} must be a mapping")
                 value = {str(k): str(v) for k, v in raw.items()}
@@ -152,7 +152,6 @@ class BotanuConfig:
             self,
             exporter=(self.exporter or "otlp").lower(),
             propagation_mode=(self.propagation_mode or "lean").lower(),
-            auto_instrument=self.auto_instrument or (),
         )
         config._check()
         return config
@@ -190,14 +189,18 @@ class BotanuConfig:
             raise BotanuConfigError("service_name must not be blank")
 
 
-def _as_names(value: object, source: str) -> tuple[str, ...]:
-    if isinstance(value, str):
-        items = [v.strip() for v in value.split(",")]
-    elif isinstance(value, (list, tuple)):
-        items = [str(v).strip() for v in value]
-    else:
-        raise BotanuConfigError(f"auto_instrument in {source} must be a list of names")
-    return tuple(i for i in items if i)
+def _otel_exporter_hint(value: str) -> str:
+    """OpenTelemetry's own exporter list (`otlp,console`, `otlp_proto_http`, `zipkin`...)
+    is a hint: the first entry botanu knows wins, anything else is ignored."""
+    for entry in value.split(","):
+        name = entry.strip().lower()
+        if name.startswith("otlp"):
+            return "otlp"
+        if name in EXPORTERS:
+            return name
+    if value:
+        logger.debug("botanu: OTEL_TRACES_EXPORTER=%r names no exporter botanu has", value)
+    return ""
 
 
 def _expand(value: str) -> str:
