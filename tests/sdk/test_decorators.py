@@ -393,3 +393,55 @@ def test_use_case_spelling_maps_to_workflow_and_label(spans):
 def test_bad_workflow_name_fails_at_decoration():
     with pytest.raises(TypeError, match="workflow name"):
         botanu_workflow("", event_id="e", customer_id="c")(lambda: None)
+
+
+def test_spans_opened_inside_a_generator_stay_nested_across_yields(spans):
+    from botanu import track_llm_call
+
+    @botanu_workflow("streaming", event_id="e", customer_id="c")
+    def stream():
+        with track_llm_call(provider="openai", model="gpt-4o"):
+            for i in range(3):
+                with tracer.start_as_current_span(f"chunk-{i}"):
+                    pass
+                yield i
+
+    assert list(stream()) == [0, 1, 2]
+    (llm,) = spans.named("chat gpt-4o")
+    chunks = [s for s in spans.spans if s.name.startswith("chunk-")]
+    assert len(chunks) == 3
+    assert all(c.parent.span_id == llm.context.span_id for c in chunks)
+    assert llm.parent.span_id == spans.run_span("streaming").context.span_id
+
+
+def test_run_botanu_exited_in_another_task_still_ends_its_run(spans):
+    from contextlib import AsyncExitStack
+
+    async def main():
+        stack = AsyncExitStack()
+
+        async def enter():
+            return await stack.enter_async_context(run_botanu("stacked", event_id="e"))
+
+        run = await asyncio.create_task(enter())
+        await stack.aclose()  # exits in this task, not the one that entered
+        return run
+
+    run = asyncio.run(main())
+    span = spans.run_span("stacked")
+    assert attrs(span)[semconv.RUN_ID] == run.run_id
+    assert span.end_time is not None
+
+
+def test_a_failed_entry_does_not_end_the_enclosing_run_of_the_same_object(spans, monkeypatch):
+    from botanu._internal import guard
+
+    shared = run_botanu("reused", event_id="e", customer_id="c")
+    with shared as outer:
+        monkeypatch.setattr(guard, "raise_internal_errors", False)
+        monkeypatch.setattr(_runtime.state, "tracer", None)  # the inner open fails inside
+        with shared as inner:
+            assert inner.run_id != outer.run_id
+        monkeypatch.undo()
+        assert get_current_run_context() is outer
+    assert len(spans.run_spans()) == 1

@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import functools
 import inspect
+import logging
 from collections.abc import AsyncGenerator, Callable, Generator
+from contextvars import ContextVar
 from types import TracebackType
 from typing import Any, TypeVar
 
+from opentelemetry import context as context_api
 from opentelemetry import trace
+from opentelemetry.context import Context
 
 from botanu._internal.guard import report_internal_error, warn_misuse
 from botanu.models.run_context import MAX_VALUE_BYTES, RunContext, clean_value, generate_run_id
@@ -23,6 +27,10 @@ from botanu.sdk._runtime import RunScope
 from botanu.sdk.span_helpers import finish_run
 
 __all__ = ["botanu_use_case", "botanu_workflow", "run_botanu", "workflow"]
+
+logger = logging.getLogger("botanu")
+# run_botanu entries whose run could not be opened, so their exits touch nothing
+_failed_entries: ContextVar[tuple[object, ...]] = ContextVar("botanu_failed_entries", default=())
 
 F = TypeVar("F", bound=Callable[..., Any])
 IdSource = str | int | Callable[..., Any] | None
@@ -229,29 +237,44 @@ def start_run(
     return scope
 
 
-def _finish(scope: RunScope | None, exc: BaseException | None, closed_early: bool = False) -> None:
+def _finish(
+    scope: RunScope | None,
+    exc: BaseException | None,
+    closed_early: bool = False,
+    detach: bool = True,
+) -> None:
     if scope is None:
         return
     try:
-        finish_run(scope, exc, closed_early=closed_early)
+        finish_run(scope, exc, closed_early=closed_early, detach=detach)
     except Exception:
         report_internal_error("run finish")
 
 
-def _resume(scope: RunScope | None) -> None:
-    if scope is not None:
-        try:
+def _pause(scope: RunScope | None) -> Context | None:
+    """Detach a generator's run before it yields; returns the generator's own context
+    (with any span it opened inside the run) for `_resume` to put back."""
+    if scope is None:
+        return None
+    try:
+        saved = _runtime.fast_current_context()
+        _runtime.deactivate(scope)
+        return saved
+    except Exception:
+        report_internal_error("run pause")
+        return None
+
+
+def _resume(scope: RunScope | None, saved: Context | None) -> None:
+    if scope is None:
+        return
+    try:
+        if saved is not None:
+            scope.token = context_api.attach(saved)
+        else:
             _runtime.activate(scope, scope.span)
-        except Exception:
-            report_internal_error("run resume")
-
-
-def _pause(scope: RunScope | None) -> None:
-    if scope is not None:
-        try:
-            _runtime.deactivate(scope)
-        except Exception:
-            report_internal_error("run pause")
+    except Exception:
+        report_internal_error("run resume")
 
 
 def _decorate(spec_args: dict[str, Any]) -> Callable[[F], F]:
@@ -314,11 +337,11 @@ def _wrap_generator(spec: _RunSpec, func: Callable[..., Any]) -> Callable[..., A
             except BaseException as exc:
                 _finish(scope, exc)
                 raise
-            _pause(scope)
+            saved = _pause(scope)
             try:
                 sent, thrown = (yield item), None
             except GeneratorExit:
-                _resume(scope)
+                _resume(scope, saved)
                 try:
                     inner.close()
                 except BaseException as exc:
@@ -328,7 +351,7 @@ def _wrap_generator(spec: _RunSpec, func: Callable[..., Any]) -> Callable[..., A
                 raise
             except BaseException as exc:
                 sent, thrown = None, exc
-            _resume(scope)
+            _resume(scope, saved)
 
     return run_generator
 
@@ -352,11 +375,11 @@ def _wrap_async_generator(spec: _RunSpec, func: Callable[..., Any]) -> Callable[
             except BaseException as exc:
                 _finish(scope, exc)
                 raise
-            _pause(scope)
+            saved = _pause(scope)
             try:
                 sent, thrown = (yield item), None
             except GeneratorExit:
-                _resume(scope)
+                _resume(scope, saved)
                 try:
                     await inner.aclose()
                 except BaseException as exc:
@@ -366,7 +389,7 @@ def _wrap_async_generator(spec: _RunSpec, func: Callable[..., Any]) -> Callable[
                 raise
             except BaseException as exc:
                 sent, thrown = None, exc
-            _resume(scope)
+            _resume(scope, saved)
 
     return run_async_generator
 
@@ -447,6 +470,7 @@ class run_botanu:
         workflow_label: str | None = None,
         auto_outcome_on_success: bool = True,
     ) -> None:
+        self._open: list[RunScope] = []  # entered and not yet exited, across tasks
         self._spec = _RunSpec(
             name,
             event_id=event_id,
@@ -460,7 +484,9 @@ class run_botanu:
     def __enter__(self) -> RunContext:
         scope = self._spec.open(owner=self)
         if scope is None:  # botanu failed inside (logged): hand back an unattached run
+            _failed_entries.set((*_failed_entries.get(), self))
             return RunContext.create(self._spec.name)
+        self._open.append(scope)
         return scope.run
 
     def __exit__(
@@ -469,9 +495,23 @@ class run_botanu:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        failed = _failed_entries.get()
+        if failed and failed[-1] is self:  # the matching entry opened nothing
+            _failed_entries.set(failed[:-1])
+            return
         scope = _runtime.current_scope()
         if scope is not None and scope.owner is self:
+            self._forget(scope)
             _finish(scope, exc)
+        elif self._open:
+            # exited in another context than it was entered in (an exit stack, a fixture):
+            # still end the run, but its context belongs to that other task
+            logger.debug("botanu: run_botanu(%r) exited in another context", self._spec.name)
+            _finish(self._open.pop(), exc, detach=False)
+
+    def _forget(self, scope: RunScope) -> None:
+        if scope in self._open:
+            self._open.remove(scope)
 
     async def __aenter__(self) -> RunContext:
         return self.__enter__()
