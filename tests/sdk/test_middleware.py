@@ -9,7 +9,7 @@ import httpx
 from opentelemetry import propagate, trace
 from starlette.applications import Starlette
 from starlette.responses import JSONResponse, PlainTextResponse
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 
 from botanu import BotanuMiddleware, emit_outcome, get_current_run_context, run_botanu, semconv
 
@@ -32,11 +32,17 @@ async def refuse(request):
     return PlainTextResponse("no", status_code=409)
 
 
+async def unavailable(request):
+    return PlainTextResponse("later", status_code=503)
+
+
 app = Starlette(
     routes=[
         Route("/orders/{order_id}", show_order),
         Route("/crash", crash),
         Route("/refuse", refuse),
+        Route("/busy", unavailable),
+        Mount("/api/v1", routes=[Route("/items/{item_id}", show_order)]),
     ]
 )
 app.add_middleware(BotanuMiddleware)
@@ -142,3 +148,25 @@ def test_non_http_scopes_pass_through():
     middleware = BotanuMiddleware(inner)
     asyncio.run(middleware({"type": "lifespan"}, None, None))
     assert seen == ["lifespan"]
+
+
+def test_routes_under_a_mount_are_named_by_their_full_template(spans):
+    assert call("/api/v1/items/77").status_code == 200
+    spans.run_span("GET /api/v1/items/{item_id}")
+
+
+def test_unmatched_paths_share_one_workflow_name(spans):
+    assert call("/wp-admin/setup-config.php").status_code == 404
+    assert call("/users/123456/avatar").status_code == 404
+    assert len(spans.named("botanu.run/GET (unmatched)")) == 2
+
+
+def test_a_5xx_answer_fails_the_run_without_a_made_up_exception(spans):
+    assert call("/busy").status_code == 503
+    run = spans.run_span("GET /busy")
+    a = attrs(run)
+    assert a[semconv.OUTCOME_STATUS] == "failed"
+    assert (a[semconv.OUTCOME_REASON], a[semconv.OUTCOME_ERROR_TYPE]) == ("HTTP 503", "http_5xx")
+    assert a[semconv.HTTP_RESPONSE_STATUS_CODE] == 503
+    assert [e.name for e in run.events] == [semconv.OUTCOME_EVENT]
+    assert run.status.status_code is trace.StatusCode.ERROR

@@ -31,10 +31,6 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
-class _ServerError(Exception):
-    """Stands for an HTTP 5xx answer when a run's outcome is decided."""
-
-
 class BotanuMiddleware:
     """ASGI middleware: `app.add_middleware(BotanuMiddleware)`.
 
@@ -72,13 +68,14 @@ class BotanuMiddleware:
         async def send_and_watch(message: Message) -> None:
             nonlocal status_code
             if message.get("type") == "http.response.start":
-                status_code = int(message.get("status", 0))
+                status = message.get("status")
+                status_code = status if isinstance(status, int) else 0
             await send(message)
 
         try:
             await self.app(scope, receive, send_and_watch)
         except BaseException as exc:
-            self._close(run_scope, parent_token, exc, 500)
+            self._close(run_scope, parent_token, exc, status_code or 500)
             raise
         self._close(run_scope, parent_token, None, status_code)
 
@@ -90,7 +87,7 @@ class BotanuMiddleware:
             inbound = propagate.extract(carrier)
             parent_token = context_api.attach(inbound)
             run = RunContext.from_baggage(baggage_api.get_all(inbound))
-            method = str(scope.get("method", "GET"))
+            method = _method(scope)
             route = _route(scope)
             if run is not None:  # continue the caller's run under a server span
                 span = _runtime.state.tracer.start_span(
@@ -128,20 +125,21 @@ class BotanuMiddleware:
         try:
             if run_scope.span is not None and status_code:
                 run_scope.span.set_attribute(semconv.HTTP_RESPONSE_STATUS_CODE, status_code)
-            failure = exc
-            if failure is None and status_code >= 500:
-                failure = _ServerError(f"HTTP {status_code}")
+            server_error = (
+                (f"HTTP {status_code}", "http_5xx") if exc is None and status_code >= 500 else None
+            )
             if run_scope.auto_success:  # a run this request opened: full outcome rules
-                finish_run(run_scope, failure)
+                finish_run(run_scope, exc, failure=server_error)
             else:  # a continued run: its owner decides the outcome
-                if failure is not None and run_scope.span is not None:
-                    run_scope.span.set_status(Status(StatusCode.ERROR, type(failure).__name__))
+                if (exc is not None or server_error) and run_scope.span is not None:
+                    run_scope.span.set_status(Status(StatusCode.ERROR, f"HTTP {status_code}"))
                 _runtime.deactivate(run_scope)
                 if run_scope.span is not None:
                     run_scope.span.end()
-            context_api.detach(parent_token)  # type: ignore[arg-type]
         except Exception:
             report_internal_error("BotanuMiddleware request end")
+        finally:
+            context_api.detach(parent_token)  # type: ignore[arg-type]
 
 
 def _headers(scope: Scope) -> dict[bytes, bytes]:
@@ -152,18 +150,37 @@ def _headers(scope: Scope) -> dict[bytes, bytes]:
     return out
 
 
+UNMATCHED_ROUTE = "(unmatched)"
+
+
+def _method(scope: Scope) -> str:
+    method = scope.get("method")
+    if isinstance(method, str) and method.isalpha() and method.isupper() and len(method) <= 16:
+        return method
+    return "HTTP"
+
+
 def _route(scope: Scope) -> str:
-    """The route template (`/orders/{order_id}`) when the app can tell, else the path."""
+    """The route template (`/orders/{order_id}`, also under a `Mount`) when the app can
+    tell. Never the raw path: scanners and ids would make workflow names unbounded."""
     app = scope.get("app")
     routes = getattr(getattr(app, "router", None), "routes", None) or getattr(app, "routes", None)
-    if routes:
-        try:
-            for route in routes:
-                match, _ = route.matches(scope)
-                if getattr(match, "name", "") == "FULL":
-                    path = getattr(route, "path_format", None) or getattr(route, "path", None)
-                    if isinstance(path, str):
-                        return path
-        except Exception:
-            pass  # an app whose routes cannot be matched here falls back to the path
-    return str(scope.get("path", "/"))
+    try:
+        found = _match(routes or (), scope, "")
+    except Exception:  # an app whose routes cannot be matched here
+        found = None
+    return found if found is not None else UNMATCHED_ROUTE
+
+
+def _match(routes: Any, scope: Scope, prefix: str) -> str | None:
+    for route in routes:
+        match, child = route.matches(scope)
+        if getattr(match, "name", "") != "FULL":
+            continue
+        inner = getattr(route, "routes", None)
+        if inner:  # a Mount: carry on inside it with the scope it hands down
+            mount_path = getattr(route, "path", "")
+            return _match(inner, {**scope, **child}, prefix + str(mount_path))
+        path = getattr(route, "path_format", None) or getattr(route, "path", None)
+        return prefix + path if isinstance(path, str) else None
+    return None
