@@ -22,7 +22,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from botanu import semconv
 from botanu._internal import guard
-from botanu.sdk.bootstrap import enable
+from botanu.sdk.bootstrap import enable, is_enabled
 
 __all__ = ["CapturedSpans", "capture_spans", "raise_internal_errors"]
 
@@ -67,7 +67,8 @@ def capture_spans(*, propagation_mode: str | None = None) -> CapturedSpans:
         provider = TracerProvider()
         trace.set_tracer_provider(provider)
     provider.add_span_processor(SimpleSpanProcessor(exporter))
-    enable(exporter="none", propagation_mode=propagation_mode)
+    if not is_enabled():  # an app that enabled botanu itself keeps its settings
+        enable(exporter="none", propagation_mode=propagation_mode)
     return CapturedSpans(exporter)
 
 

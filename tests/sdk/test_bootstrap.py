@@ -41,7 +41,15 @@ def emit(**result):
 
 
 def processors(provider):
-    return list(provider._active_span_processor._span_processors)
+    # botanu's exporter sits in a slot processor: show what the slot holds
+    out = []
+    for p in provider._active_span_processor._span_processors:
+        if type(p).__name__ == "_ExportSlot":
+            if p.inner is not None:
+                out.append(p.inner)
+        else:
+            out.append(p)
+    return out
 
 
 def enrichers(provider):
@@ -907,3 +915,21 @@ def test_enable_again_with_settings_warns_that_they_were_ignored():
         again = botanu.enable(service_name="other", propagation_mode="full")
     assert again is active
     assert again.propagation_mode == "lean"
+
+
+def test_enable_disable_cycles_do_not_pile_up_processors(run_python):
+    out = run_json(
+        run_python,
+        """
+        botanu.enable(service_name="cycles", exporter="console")
+        provider = trace.get_tracer_provider()
+        counts = []
+        for _ in range(5):
+            botanu.disable()
+            botanu.enable(service_name="cycles", exporter="console")
+            counts.append(len(provider._active_span_processor._span_processors))
+        botanu.disable()
+        emit(counts=counts)
+        """,
+    )
+    assert out["counts"] == [2, 2, 2, 2, 2]

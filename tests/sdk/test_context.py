@@ -76,3 +76,16 @@ def test_our_keys_with_any_values_are_survived(entries):
         for value in (run.run_id, run.workflow, run.event_id, run.customer_id):
             assert value is None or (value.isprintable() and len(value.encode()) <= 256)
         assert 1 <= run.attempt <= 10_000
+
+
+def test_outcome_in_a_continued_run_goes_on_the_span_it_was_continued_under(spans):
+    from botanu import track_llm_call
+
+    run = RunContext.create("worker", event_id="e")
+    with tracer.start_as_current_span("process message"), run.as_current():
+        with track_llm_call(provider="openai", model="gpt-4o"):
+            emit_outcome("success", value_type="messages", value_amount=1)
+    (process,) = spans.named("process message")
+    (llm,) = spans.named("chat gpt-4o")
+    assert attrs(process)[semconv.OUTCOME_STATUS] == "success"
+    assert semconv.OUTCOME_STATUS not in attrs(llm)

@@ -22,19 +22,24 @@ def write_attributes(span: Span, attributes: Mapping[str, Any], *, overwrite: bo
     """
     bounded: Any = getattr(span, "_attributes", None)
     target = getattr(bounded, "_dict", None)
+    lock: Any = getattr(span, "_lock", None)
     if (
         type(target) is dict
+        and lock is not None
         and getattr(bounded, "max_value_len", 0) is None
-        and getattr(span, "_end_time", 0) is None
         and (bounded.maxlen is None or len(target) + len(attributes) <= bounded.maxlen)
     ):
-        with bounded._lock:
-            if overwrite:
-                target.update(attributes)
-            else:
-                for key, value in attributes.items():
-                    target.setdefault(key, value)
-        return
+        # the span's own lock, as its set_attributes and end() take it: no write can
+        # slip in after the span ended and was handed to an exporter
+        with lock:
+            if getattr(span, "_end_time", 0) is None:
+                if overwrite:
+                    target.update(attributes)
+                else:
+                    for key, value in attributes.items():
+                        target.setdefault(key, value)
+                return
+        # ended: the public call below logs the SDK's usual warning and writes nothing
     if not overwrite:
         existing = getattr(span, "attributes", None)
         if existing:

@@ -35,6 +35,9 @@ class RunContextEnricher(SpanProcessor):
 
     def __init__(self) -> None:
         self.enabled = True
+        # (baggage dict, lean flag, attributes) of the last run read from baggage: every
+        # span of a request shares one baggage dict, so it is parsed once per request
+        self._from_bag: tuple[object, bool, dict[str, Any] | None] | None = None
 
     def on_start(self, span: Span, parent_context: Context | None = None) -> None:
         if not self.enabled:
@@ -49,7 +52,13 @@ class RunContextEnricher(SpanProcessor):
                 bag: Any = ctx.get(_BAGGAGE_KEY)
                 if not bag or _RUN_ID not in bag:
                     return
-                attributes = _from_baggage(bag)
+                cached = self._from_bag
+                lean = _runtime.state.lean
+                if cached is not None and cached[0] is bag and cached[1] is lean:
+                    attributes = cached[2]
+                else:
+                    attributes = _from_baggage(bag)
+                    self._from_bag = (bag, lean, attributes)
                 if attributes is None:
                     return
             write_attributes(span, attributes, overwrite=False)

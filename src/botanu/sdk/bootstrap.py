@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from opentelemetry import trace
-from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
+from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor, TracerProvider
 
 from botanu import semconv
 from botanu._internal.guard import warn_misuse
@@ -41,6 +41,7 @@ class _Installed:
 _lock = threading.RLock()
 _installed: _Installed | None = None
 _ENRICHER_ATTR = "_botanu_enricher"
+_SLOT_ATTR = "_botanu_export_slot"
 _OWNED_ATTR = "_botanu_owned"  # set on a provider botanu created (found again after disable)
 
 
@@ -117,6 +118,9 @@ def disable() -> None:
         if isinstance(enricher, RunContextEnricher):
             enricher.enabled = False
         if installed.exporter is not None:
+            slot = getattr(installed.provider, _SLOT_ATTR, None)
+            if isinstance(slot, _ExportSlot) and slot.inner is installed.exporter:
+                slot.inner = None
             try:
                 installed.exporter.force_flush()
                 installed.exporter.shutdown()
@@ -176,7 +180,7 @@ def _install(config: BotanuConfig, given: TracerProvider | None) -> _Installed:
         setattr(provider, _ENRICHER_ATTR, enricher)
     exporter = _exporter_processor(config) if exporter_wanted else None
     if exporter is not None:
-        provider.add_span_processor(exporter)
+        _export_slot(provider).inner = exporter
     _apply_runtime(config, provider.get_tracer(_runtime.INSTRUMENTATION_NAME, __version__))
     return _Installed(config, provider, owns, exporter)
 
@@ -202,6 +206,37 @@ def _resource(config: BotanuConfig) -> Any:
     if config.environment:
         attributes[semconv.RESOURCE_DEPLOYMENT_ENVIRONMENT] = config.environment
     return Resource.create(attributes)
+
+
+class _ExportSlot(SpanProcessor):
+    """Holds botanu's exporter on a provider: added once, refilled by each enable(), so
+    enable/disable cycles do not pile dead processors onto the provider."""
+
+    def __init__(self) -> None:
+        self.inner: SpanProcessor | None = None
+
+    def on_end(self, span: ReadableSpan) -> None:
+        inner = self.inner
+        if inner is not None:
+            inner.on_end(span)
+
+    def shutdown(self) -> None:
+        inner, self.inner = self.inner, None
+        if inner is not None:
+            inner.shutdown()
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        inner = self.inner
+        return inner.force_flush(timeout_millis) if inner is not None else True
+
+
+def _export_slot(provider: TracerProvider) -> _ExportSlot:
+    slot = getattr(provider, _SLOT_ATTR, None)
+    if not isinstance(slot, _ExportSlot):
+        slot = _ExportSlot()
+        provider.add_span_processor(slot)
+        setattr(provider, _SLOT_ATTR, slot)
+    return slot
 
 
 def _exporter_processor(config: BotanuConfig) -> SpanProcessor:

@@ -8,6 +8,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 from opentelemetry import baggage as baggage_api
+from opentelemetry import trace
 
 from botanu._internal.guard import report_internal_error
 from botanu.sdk import _runtime
@@ -35,7 +36,8 @@ class _ActivatedRun:
     """`RunContext.as_current()`: continue a run that was opened elsewhere.
 
     No run span is opened (the run's owner has it) and no automatic outcome is recorded;
-    an explicit `emit_outcome` goes on the span current at that moment.
+    an explicit `emit_outcome` goes on the span that was current when the run was
+    continued (a consumer's processing span), else on the span current at that moment.
     """
 
     __slots__ = ("_run",)
@@ -52,6 +54,8 @@ class _ActivatedRun:
                 auto_success=False,
                 owner=self,
             )
+            entry = trace.get_current_span()
+            scope.outcome_span = entry if entry.is_recording() else None
             _runtime.activate(scope, None)
         except Exception:
             report_internal_error("RunContext.as_current")

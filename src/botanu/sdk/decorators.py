@@ -227,11 +227,12 @@ def start_run(
 ) -> RunScope:
     """Open the run span for `run` and make the run current."""
     lean = _runtime.state.lean
+    attributes = run.to_span_attributes()
     span = _runtime.state.tracer.start_span(
-        span_name, kind=kind, attributes=run.to_span_attributes(), record_exception=False
+        span_name, kind=kind, attributes=attributes, record_exception=False
     )
     bag = run.to_baggage_dict(lean_mode=lean)
-    stamped: dict[str, Any] = dict(bag) if lean else run.to_span_attributes()
+    stamped: dict[str, Any] = dict(bag) if lean else attributes
     scope = RunScope(run, span, stamped, auto_success=auto_success, owner=owner)
     _runtime.activate(scope, span, bag)
     return scope
