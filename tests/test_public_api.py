@@ -105,3 +105,15 @@ def test_user_exceptions_pass_through_even_when_botanu_fails(monkeypatch):
     with pytest.raises(ValueError, match="user bug") as info:
         handler()
     assert info.value is err
+
+
+def test_misuse_warnings_turned_into_errors_reach_the_app_not_the_internal_log(
+    spans, monkeypatch, caplog
+):
+    # the suite runs with warnings as errors, as some apps do
+    monkeypatch.setattr(guard, "raise_internal_errors", False)
+    with caplog.at_level(logging.ERROR, logger="botanu"):
+        with botanu.run_botanu("strict", event_id="e"):
+            with pytest.raises(botanu.BotanuWarning, match="unknown status"):
+                botanu.emit_outcome("succes")
+    assert [r for r in caplog.records if r.name == "botanu"] == []

@@ -59,9 +59,10 @@ def test_run_from_current_baggage():
 
 
 @settings(max_examples=300)
-@given(st.text(max_size=300))
-def test_any_baggage_header_is_survived(header):
-    ctx = propagate.extract({"baggage": header, "traceparent": header})
+@given(st.text(max_size=300), st.text(max_size=300), st.text(max_size=100))
+def test_any_baggage_header_is_survived(run_id, workflow, noise):
+    header = f"botanu.run_id={run_id},botanu.workflow={workflow}{noise}"
+    ctx = propagate.extract({"baggage": header, "traceparent": noise})
     run = RunContext.from_baggage(baggage.get_all(ctx))
     if run is not None:
         assert run.run_id.isprintable()
