@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from opentelemetry import baggage as baggage_api
 from opentelemetry import trace
 
+from botanu._internal.context_managers import SyncAndAsync
 from botanu._internal.guard import report_internal_error
 from botanu.sdk import _runtime
 
@@ -32,7 +33,7 @@ def get_run_context_from_baggage() -> RunContext | None:
     return RunContext.from_baggage(baggage_api.get_all())
 
 
-class _ActivatedRun:
+class _ActivatedRun(SyncAndAsync):
     """`RunContext.as_current()`: continue a run that was opened elsewhere.
 
     No run span is opened (the run's owner has it) and no automatic outcome is recorded;
@@ -70,14 +71,3 @@ class _ActivatedRun:
         scope = _runtime.current_scope()
         if scope is not None and scope.owner is self:
             _runtime.deactivate(scope)
-
-    async def __aenter__(self) -> RunContext:
-        return self.__enter__()
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.__exit__(exc_type, exc, tb)

@@ -20,6 +20,7 @@ from opentelemetry import context as context_api
 from opentelemetry import trace
 from opentelemetry.context import Context
 
+from botanu._internal.context_managers import SyncAndAsync
 from botanu._internal.guard import report_internal_error, warn_misuse
 from botanu.models.run_context import MAX_VALUE_BYTES, RunContext, clean_value, generate_run_id
 from botanu.sdk import _runtime
@@ -453,7 +454,7 @@ def botanu_use_case(
     )
 
 
-class run_botanu:
+class run_botanu(SyncAndAsync):
     """One run as a context manager, for `with` and `async with`; yields the RunContext.
 
     One object may be entered by several tasks or threads at once, and re-entered: each
@@ -513,14 +514,3 @@ class run_botanu:
     def _forget(self, scope: RunScope) -> None:
         if scope in self._open:
             self._open.remove(scope)
-
-    async def __aenter__(self) -> RunContext:
-        return self.__enter__()
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.__exit__(exc_type, exc, tb)
