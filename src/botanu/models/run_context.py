@@ -13,7 +13,6 @@ import random
 import threading
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
 from typing import Any
 
 from botanu import semconv
@@ -105,30 +104,73 @@ def _clean_attempt(value: object) -> int | None:
     return attempt if 1 <= attempt <= MAX_ATTEMPT else None
 
 
-@dataclass(slots=True)
+_FIELDS = (
+    "run_id",
+    "workflow",
+    "event_id",
+    "customer_id",
+    "tenant_id",
+    "environment",
+    "workflow_label",
+    "parent_run_id",
+    "root_run_id",
+    "attempt",
+    "retry_of_run_id",
+    "deadline",
+)
+
+
 class RunContext:
     """The identity and lineage of one run.
 
     Build one with `create` (a new event) or `create_retry` (another attempt of the same
     event); `from_baggage` rebuilds one that arrived from another process. Treat it as
-    read-only: it is shared by every span and task of the run (not frozen, because a
-    frozen dataclass costs a microsecond more per run).
+    read-only: it is shared by every span and task of the run. (A plain slotted class:
+    a dataclass costs a millisecond at import and, frozen, a microsecond per run.)
     """
 
-    run_id: str
-    workflow: str
-    event_id: str
-    customer_id: str | None = None
-    tenant_id: str | None = None
-    environment: str | None = None
-    workflow_label: str | None = None
-    parent_run_id: str | None = None
-    root_run_id: str | None = None
-    attempt: int = 1
-    retry_of_run_id: str | None = None
-    deadline: float | None = None  # epoch seconds
-    # the one mutable flag: set by cancel(), read by cooperating code
-    _cancelled: bool = field(default=False, compare=False, repr=False)
+    __slots__ = (*_FIELDS, "_cancelled")
+
+    def __init__(
+        self,
+        run_id: str,
+        workflow: str,
+        event_id: str,
+        *,
+        customer_id: str | None = None,
+        tenant_id: str | None = None,
+        environment: str | None = None,
+        workflow_label: str | None = None,
+        parent_run_id: str | None = None,
+        root_run_id: str | None = None,
+        attempt: int = 1,
+        retry_of_run_id: str | None = None,
+        deadline: float | None = None,
+    ) -> None:
+        self.run_id = run_id
+        self.workflow = workflow
+        self.event_id = event_id
+        self.customer_id = customer_id
+        self.tenant_id = tenant_id
+        self.environment = environment
+        self.workflow_label = workflow_label
+        self.parent_run_id = parent_run_id
+        self.root_run_id = root_run_id
+        self.attempt = attempt
+        self.retry_of_run_id = retry_of_run_id
+        self.deadline = deadline  # epoch seconds
+        self._cancelled = False  # the one mutable flag: set by cancel()
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in _FIELDS)
+        return f"RunContext({shown})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, RunContext):
+            return NotImplemented
+        return all(getattr(self, name) == getattr(other, name) for name in _FIELDS)
+
+    __hash__ = None  # type: ignore[assignment]  # equal by value, and mutable
 
     # --- construction -------------------------------------------------------------------
     @classmethod
@@ -162,13 +204,19 @@ class RunContext:
     @classmethod
     def create_retry(cls, previous: RunContext) -> RunContext:
         """The next attempt of `previous`'s event: new run id, same event, attempt + 1."""
-        return replace(
-            previous,
+        return cls(
             run_id=generate_run_id(),
+            workflow=previous.workflow,
+            event_id=previous.event_id,
+            customer_id=previous.customer_id,
+            tenant_id=previous.tenant_id,
+            environment=previous.environment,
+            workflow_label=previous.workflow_label,
+            parent_run_id=previous.parent_run_id,
+            root_run_id=previous.root_run_id or previous.run_id,
             attempt=previous.attempt + 1,
             retry_of_run_id=previous.run_id,
-            root_run_id=previous.root_run_id or previous.run_id,
-            _cancelled=False,
+            deadline=previous.deadline,
         )
 
     # --- baggage ------------------------------------------------------------------------

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextvars import ContextVar
-from dataclasses import dataclass, field
 from typing import Any
 
 from opentelemetry import baggage as baggage_api
@@ -43,13 +42,15 @@ def _fast_current_context_getter() -> Callable[[], Context]:
 fast_current_context = _fast_current_context_getter()
 
 
-@dataclass
 class RuntimeState:
     """What `enable()` decided; the defaults hold before (or without) `enable()`."""
 
-    lean: bool = True
-    environment: str | None = None
-    tracer: trace.Tracer = field(default_factory=lambda: trace.get_tracer(INSTRUMENTATION_NAME))
+    __slots__ = ("environment", "lean", "tracer")
+
+    def __init__(self) -> None:
+        self.lean = True
+        self.environment: str | None = None
+        self.tracer: trace.Tracer = trace.get_tracer(INSTRUMENTATION_NAME)
 
 
 state = RuntimeState()

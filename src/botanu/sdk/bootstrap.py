@@ -10,7 +10,6 @@ import logging
 import os
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from opentelemetry import trace
@@ -30,12 +29,22 @@ __all__ = ["disable", "enable", "is_enabled"]
 logger = logging.getLogger("botanu")
 
 
-@dataclass
 class _Installed:
-    config: BotanuConfig
-    provider: trace.TracerProvider
-    owns_provider: bool
-    exporter: SpanProcessor | None
+    """What one enable() put in place, for disable() to take down."""
+
+    __slots__ = ("config", "exporter", "owns_provider", "provider")
+
+    def __init__(
+        self,
+        config: BotanuConfig,
+        provider: trace.TracerProvider,
+        owns_provider: bool,
+        exporter: SpanProcessor | None,
+    ) -> None:
+        self.config = config
+        self.provider = provider
+        self.owns_provider = owns_provider
+        self.exporter = exporter
 
 
 _lock = threading.RLock()
