@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from opentelemetry.context import Context
-from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
+from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor, SynchronousMultiSpanProcessor
 
 from botanu import semconv
 from botanu._internal.fast_attributes import write_attributes
@@ -17,7 +17,7 @@ from botanu._internal.guard import report_internal_error
 from botanu.models.run_context import RunContext
 from botanu.sdk import _runtime
 
-__all__ = ["RunContextEnricher"]
+__all__ = ["EnrichingSpanProcessors", "RunContextEnricher"]
 
 _RUN_KEY = _runtime.RUN_KEY
 _BAGGAGE_KEY = _runtime.BAGGAGE_KEY
@@ -52,18 +52,22 @@ class RunContextEnricher(SpanProcessor):
                 bag: Any = ctx.get(_BAGGAGE_KEY)
                 if not bag or _RUN_ID not in bag:
                     return
-                cached = self._from_bag
-                lean = _runtime.state.lean
-                if cached is not None and cached[0] is bag and cached[1] is lean:
-                    attributes = cached[2]
-                else:
-                    attributes = _from_baggage(bag)
-                    self._from_bag = (bag, lean, attributes)
+                attributes = self._attributes_from(bag)
                 if attributes is None:
                     return
             write_attributes(span, attributes, overwrite=False)
         except Exception:
             report_internal_error("RunContextEnricher.on_start")
+
+    def _attributes_from(self, bag: Mapping[str, object]) -> dict[str, Any] | None:
+        cached = self._from_bag
+        lean = _runtime.state.lean
+        if cached is not None and cached[0] is bag and cached[1] is lean:
+            return cached[2]
+        run = RunContext.from_baggage(bag)
+        attributes = _runtime.stamped_attributes(run) if run is not None else None
+        self._from_bag = (bag, lean, attributes)
+        return attributes
 
     def on_end(self, span: ReadableSpan) -> None:
         return None
@@ -75,6 +79,17 @@ class RunContextEnricher(SpanProcessor):
         return True
 
 
-def _from_baggage(bag: Mapping[str, object]) -> dict[str, Any] | None:
-    run = RunContext.from_baggage(bag)
-    return _runtime.stamped_attributes(run) if run is not None else None
+class EnrichingSpanProcessors(SynchronousMultiSpanProcessor):
+    """The processor list of a TracerProvider that botanu creates, with the enricher
+    built in: it runs first on every span start and costs no extra calls at span end
+    (the SDK's `active_span_processor` hook; providers of the host get the plain
+    `RunContextEnricher` added instead)."""
+
+    def __init__(self, enricher: RunContextEnricher) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self.enricher = enricher
+
+    def on_start(self, span: Span, parent_context: Context | None = None) -> None:
+        self.enricher.on_start(span, parent_context)
+        for processor in self._span_processors:
+            processor.on_start(span, parent_context=parent_context)

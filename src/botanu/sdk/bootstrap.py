@@ -18,7 +18,7 @@ from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor, TracerProvider
 from botanu import semconv
 from botanu._internal.guard import warn_misuse
 from botanu._version import __version__
-from botanu.processors.enricher import RunContextEnricher
+from botanu.processors.enricher import EnrichingSpanProcessors, RunContextEnricher
 from botanu.sdk import _runtime
 
 if TYPE_CHECKING:
@@ -163,7 +163,11 @@ def _install(config: BotanuConfig, given: TracerProvider | None) -> _Installed:
     exporter_wanted = config.exporter != "none"
     if not isinstance(provider, TracerProvider):
         if _is_unset(provider):
-            provider = TracerProvider(resource=_resource(config))
+            built_in = RunContextEnricher()
+            provider = TracerProvider(
+                resource=_resource(config), active_span_processor=EnrichingSpanProcessors(built_in)
+            )
+            setattr(provider, _ENRICHER_ATTR, built_in)
             setattr(provider, _OWNED_ATTR, True)
             trace.set_tracer_provider(provider)
             owns = True
