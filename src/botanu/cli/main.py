@@ -1,0 +1,102 @@
+"""Commands of the `botanu` CLI."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+
+from botanu.cli.render import emit
+from botanu.store import QueryResult, Store, StoreError, open_store
+
+_FORMATS = click.Choice(["table", "json", "csv"])
+
+
+def _format(as_json: bool, as_csv: bool) -> str:
+    return "json" if as_json else "csv" if as_csv else "table"
+
+
+@click.group()
+@click.option(
+    "--store",
+    "store_url",
+    envvar="BOTANU_STORE",
+    default=None,
+    help="Store URL or path (default .botanu/botanu.duckdb).",
+)
+@click.pass_context
+def cli(ctx: click.Context, store_url: str | None) -> None:
+    """botanu: what did this business outcome cost?"""
+    ctx.obj = store_url
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.pass_obj
+def ingest(store_url: str | None, files: tuple[str, ...]) -> None:
+    """Store the spans of OTLP files (JSON, JSON lines or protobuf), priced.
+
+    Each file is decoded whole first: a corrupt file is rejected and nothing of it stored.
+    """
+    from botanu.engine.ingest import OTLPDecodeError
+    from botanu.engine.service import ingest_payloads, read_file
+
+    with _store(store_url) as store:
+        for name in files:
+            try:
+                batches = read_file(Path(name).read_bytes())
+            except OTLPDecodeError as exc:
+                raise click.ClickException(f"{name}: rejected, nothing stored: {exc}") from None
+            stored = ingest_payloads(store, batches)
+            click.echo(f"{name}: {stored} new spans")
+
+
+@cli.command()
+@click.argument("statement")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--csv", "as_csv", is_flag=True, help="Print CSV.")
+@click.pass_obj
+def sql(store_url: str | None, statement: str, as_json: bool, as_csv: bool) -> None:
+    """Run one SQL statement against the store (views: runs, events, workflows, ...)."""
+    with _store(store_url) as store:
+        emit(_query(store, statement), _format(as_json, as_csv))
+
+
+@cli.command()
+@click.option("--workflow", default=None, help="Only this workflow.")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 100_000))
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--csv", "as_csv", is_flag=True, help="Print CSV.")
+@click.pass_obj
+def runs(
+    store_url: str | None, workflow: str | None, limit: int, as_json: bool, as_csv: bool
+) -> None:
+    """List runs, newest first, with their cost and outcome."""
+    where = "WHERE workflow = ?" if workflow else ""
+    statement = (
+        "SELECT run_id, workflow, event_id, customer_id, attempt, started_at, total_cost, "
+        f"unpriced_spans, outcome_status FROM runs {where} ORDER BY started_at DESC LIMIT ?"
+    )
+    parameters = [workflow, limit] if workflow else [limit]
+    with _store(store_url) as store:
+        emit(_query(store, statement, parameters), _format(as_json, as_csv), title="runs")
+
+
+def _store(url: str | None) -> Store:
+    try:
+        return open_store(url)
+    except StoreError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _query(store: Store, statement: str, parameters: Sequence[Any] | None = None) -> QueryResult:
+    try:
+        return store.query(statement, parameters)
+    except StoreError as exc:
+        raise click.ClickException(f"SQL error: {exc}") from None
+
+
+def main() -> None:
+    cli(prog_name="botanu")

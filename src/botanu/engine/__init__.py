@@ -1,0 +1,1 @@
+"""The engine: spans in, costs out. Needs the `engine` extra; `import botanu` never loads it."""

@@ -1,0 +1,102 @@
+"""The two records the engine passes between its stages: a span flattened into typed
+columns (what ingest produces and the store keeps) and the cost line pricing makes of it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Literal
+
+Category = Literal["llm", "db", "storage", "messaging", "other"]
+PriceSource = Literal["reported", "user_rate_card", "genai-prices", "rate_card", "unpriced"]
+
+
+@dataclass(slots=True)
+class SpanRecord:
+    """One span with the cost-relevant attributes promoted to typed fields.
+
+    Token counts follow the OpenTelemetry convention: input includes cache reads and
+    writes, output includes reasoning. `attributes` keeps every attribute as text.
+    """
+
+    trace_id: str
+    span_id: str
+    name: str
+    start_ns: int
+    end_ns: int
+    parent_span_id: str | None = None
+    kind: str = "internal"
+    service_name: str | None = None
+    status_code: str = "unset"
+    # run identity
+    run_id: str | None = None
+    event_id: str | None = None
+    workflow: str | None = None
+    workflow_label: str | None = None
+    customer_id: str | None = None
+    tenant_id: str | None = None
+    environment: str | None = None
+    attempt: int | None = None
+    parent_run_id: str | None = None
+    root_run_id: str | None = None
+    retry_of_run_id: str | None = None
+    is_run_span: bool = False
+    # outcome
+    outcome_status: str | None = None
+    outcome_value_type: str | None = None
+    outcome_value_amount: float | None = None
+    outcome_reason: str | None = None
+    outcome_error_type: str | None = None
+    # business context
+    team: str | None = None
+    cost_center: str | None = None
+    region: str | None = None
+    # what the span cost money for
+    category: Category = "other"
+    provider: str | None = None
+    operation: str | None = None
+    request_model: str | None = None
+    response_model: str | None = None
+    service_tier: str | None = None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    cache_read_tokens: int | None = None
+    cache_write_tokens: int | None = None
+    cache_write_1h_tokens: int | None = None
+    reasoning_tokens: int | None = None
+    system: str | None = None  # db / storage / messaging system
+    bytes_scanned: int | None = None
+    request_units: float | None = None
+    rows: int | None = None
+    bytes_read: int | None = None
+    bytes_written: int | None = None
+    object_count: int | None = None
+    message_count: int | None = None
+    # a cost some instrumentation already computed (kept, flagged as reported)
+    reported_cost: Decimal | None = None
+    attributes: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def model(self) -> str | None:
+        """The model to price: the one that answered, else the one asked for."""
+        return self.response_model or self.request_model
+
+
+@dataclass(frozen=True, slots=True)
+class CostLine:
+    """The price of one span. `amount` is None when the span is unpriced (never 0)."""
+
+    trace_id: str
+    span_id: str
+    category: Category
+    amount: Decimal | None
+    source: PriceSource
+    currency: str = "USD"
+    catalog_version: str | None = None
+    matched_provider: str | None = None
+    matched_model: str | None = None
+    effective_date: date | None = None
+    estimated: bool = True
+    detail: str | None = None  # what was priced, or why it could not be

@@ -1,0 +1,67 @@
+"""The `botanu` CLI against a real DuckDB file: ingest an OTLP file, query it, and
+reject bad input with a clear message and nothing stored."""
+
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
+
+from botanu import botanu_workflow, emit_outcome, track_llm_call
+from botanu.cli import cli
+
+
+def export_file(spans, tmp_path):
+    @botanu_workflow("support", event_id="t-1", customer_id="acme")
+    def resolve():
+        with track_llm_call(provider="openai", model="gpt-4o") as tracker:
+            tracker.set_tokens(input_tokens=1000, output_tokens=100)
+        emit_outcome("success", value_type="tickets_resolved", value_amount=1)
+
+    resolve()
+    path = tmp_path / "spans.pb"
+    path.write_bytes(encode_spans(spans.spans).SerializeToString())
+    return path
+
+
+def invoke(tmp_path, *args):
+    store = str(tmp_path / "store.duckdb")
+    return CliRunner().invoke(cli, ["--store", store, *args], catch_exceptions=False)
+
+
+def test_ingest_then_query(spans, tmp_path):
+    path = export_file(spans, tmp_path)
+    result = invoke(tmp_path, "ingest", str(path))
+    assert result.exit_code == 0, result.output
+    assert "2 new spans" in result.output
+    assert "0 new spans" in invoke(tmp_path, "ingest", str(path)).output
+    runs = json.loads(invoke(tmp_path, "runs", "--json").output)
+    assert [(r["workflow"], r["event_id"], r["outcome_status"]) for r in runs] == [
+        ("support", "t-1", "success")
+    ]
+    csv_out = invoke(tmp_path, "sql", "SELECT workflow, events FROM workflows", "--csv").output
+    assert csv_out.splitlines() == ["workflow,events", "support,1"]
+
+
+def test_a_corrupt_file_is_rejected_whole(spans, tmp_path):
+    good = export_file(spans, tmp_path)
+    corrupt = tmp_path / "corrupt.json"
+    corrupt.write_text(
+        '{"resourceSpans": []}\n{"resourceSpans": [{"scopeSpans": [{"spans": [{}]}]}]}\n'
+    )
+    result = invoke(tmp_path, "ingest", str(corrupt))
+    assert result.exit_code == 1
+    assert "rejected, nothing stored" in result.output
+    assert "line 2" in result.output
+    invoke(tmp_path, "ingest", str(good))
+    assert "1" in invoke(tmp_path, "sql", "SELECT count(*) AS n FROM runs", "--csv").output
+
+
+def test_sql_errors_and_bad_store_urls_are_one_clear_line(tmp_path):
+    result = invoke(tmp_path, "sql", "SELEC 1")
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: SQL error:")
+    result = CliRunner().invoke(cli, ["--store", "mysql://x", "runs"])
+    assert result.exit_code == 1
+    assert "unknown store URL" in result.output
