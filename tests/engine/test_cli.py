@@ -65,3 +65,18 @@ def test_sql_errors_and_bad_store_urls_are_one_clear_line(tmp_path):
     result = CliRunner().invoke(cli, ["--store", "mysql://x", "runs"])
     assert result.exit_code == 1
     assert "unknown store URL" in result.output
+
+
+def test_ingested_llm_spans_are_priced_exactly(spans, tmp_path):
+    path = export_file(spans, tmp_path)
+    invoke(tmp_path, "ingest", str(path))
+    out = invoke(
+        tmp_path,
+        "sql",
+        "SELECT c.amount, c.source, c.matched_model FROM cost_lines c",
+        "--json",
+    ).output
+    (line,) = json.loads(out)
+    # gpt-4o: $2.50 / 1M input, $10 / 1M output -> 1000 * 2.5e-6 + 100 * 1e-5
+    assert line["amount"] == "0.0035"
+    assert (line["source"], line["matched_model"]) == ("genai-prices", "gpt-4o")

@@ -15,8 +15,8 @@ from botanu.store import QueryResult
 
 
 def _plain(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return str(value.normalize()) if value == value.to_integral() else str(value)
+    if isinstance(value, Decimal):  # exact, as text, without the store's trailing zeros
+        return format(value.normalize(), "f")
     if isinstance(value, (datetime, date)):
         return value.isoformat()
     if isinstance(value, dict):

@@ -6,14 +6,15 @@ transaction with its cost lines, so a crash or a bad payload never leaves half o
 
 from __future__ import annotations
 
-import importlib
+import os
 from collections.abc import Iterable
 
 from botanu.engine.ingest import RawSpan, iter_file_payloads, normalize
+from botanu.engine.pricing import Pricer
 from botanu.engine.records import CostLine, SpanRecord
 from botanu.store import Store
 
-__all__ = ["ingest_payloads", "price_records", "read_file"]
+__all__ = ["default_pricer", "ingest_payloads", "price_records", "read_file"]
 
 
 def read_file(data: bytes) -> list[list[RawSpan]]:
@@ -21,24 +22,25 @@ def read_file(data: bytes) -> list[list[RawSpan]]:
     return list(iter_file_payloads(data))
 
 
-def price_records(records: list[SpanRecord]) -> list[CostLine]:
-    """Cost lines for the records that carry usage (the pricing engine decides)."""
-    try:
-        pricing = importlib.import_module("botanu.engine.pricing")
-    except ImportError:
-        return []
-    make_pricer = getattr(pricing, "default_pricer", None)
-    if make_pricer is None:  # the pricing engine is not built yet: store unpriced
-        return []
-    pricer = make_pricer()
+def default_pricer() -> Pricer:
+    """The shipped prices, plus the user's rate card named by `BOTANU_RATE_CARD`."""
+    return Pricer(os.environ.get("BOTANU_RATE_CARD") or None)
+
+
+def price_records(records: list[SpanRecord], pricer: Pricer | None = None) -> list[CostLine]:
+    """Cost lines for the records that cost money (spans with nothing to price get none)."""
+    pricer = pricer or default_pricer()
     lines = (pricer.price(record) for record in records)
     return [line for line in lines if line is not None]
 
 
-def ingest_payloads(store: Store, payloads: Iterable[list[RawSpan]]) -> int:
+def ingest_payloads(
+    store: Store, payloads: Iterable[list[RawSpan]], pricer: Pricer | None = None
+) -> int:
     """Normalize, price and store each payload; returns the number of new spans."""
+    pricer = pricer or default_pricer()
     stored = 0
     for raw_spans in payloads:
         records = [normalize(raw) for raw in raw_spans]
-        stored += store.write(records, price_records(records))
+        stored += store.write(records, price_records(records, pricer))
     return stored

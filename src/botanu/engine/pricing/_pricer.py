@@ -1,0 +1,249 @@
+"""The pricer: one span in, at most one cost line out, choosing the price source by
+priority (reported > user rate card > genai-prices or shipped rate card > unpriced).
+It never returns $0 for usage it cannot price.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+
+from botanu.engine.pricing._llm import LLMCatalog, price_with_entry, select_llm_entry
+from botanu.engine.pricing._rate_card import (
+    RateCard,
+    RateCardEntry,
+    load_rate_card,
+    shipped_rate_card,
+)
+from botanu.engine.pricing._resources import has_billable_usage, price_entries, select
+from botanu.engine.records import CostLine, PriceSource, SpanRecord
+
+__all__ = ["Pricer"]
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+# GenAI operations that are not a model call: without tokens they have nothing to price
+_NOT_MODEL_CALLS = frozenset({"execute_tool", "invoke_agent", "create_agent"})
+
+
+class Pricer:
+    """Prices spans into cost lines.
+
+    Built from the bundled genai-prices catalog, botanu's shipped rate card (or `rate_card`)
+    and an optional user rate card (a path or a loaded `RateCard`). `price(record)` picks
+    the first source that can price the span:
+
+    1. a cost reported on the span (`source="reported"`, taken as given; a negative or
+       non-finite one is ignored);
+    2. the user rate card: its own prices, or a `multiplier` on the next source's price;
+    3. genai-prices for LLM spans, the shipped rate card for the rest;
+    4. otherwise an unpriced line: amount None (never 0) and a `detail` saying why.
+
+    A span with no usage to price gets no cost line: `price` returns None for a span
+    that is neither an LLM call with token counts nor billable work (internal spans, a
+    tool call, a SQL query on your own server). An LLM call that reports no token counts
+    (say, a stream read without usage) is unpriced, not skipped: it did cost money.
+
+    Prices are those in force at the span's start (UTC); `effective_date` on the line is
+    the day the applied price took effect (None when the catalog leaves it undated).
+    Amounts are exact Decimals. An unpriced line's `catalog_version` names the catalog
+    that could not price it, so a later catalog can be tried on reprice.
+    """
+
+    def __init__(
+        self,
+        user_rate_card: RateCard | str | os.PathLike[str] | None = None,
+        *,
+        rate_card: RateCard | None = None,
+    ) -> None:
+        if user_rate_card is None or isinstance(user_rate_card, RateCard):
+            self.user_rate_card = user_rate_card
+        else:
+            self.user_rate_card = load_rate_card(user_rate_card)
+        self.rate_card = rate_card if rate_card is not None else shipped_rate_card()
+        self._llm = LLMCatalog()
+
+    @property
+    def catalog_version(self) -> str:
+        """The genai-prices catalog in use: `genai-prices==<version>+sha256:<hash>`."""
+        return self._llm.version
+
+    def price(self, record: SpanRecord) -> CostLine | None:
+        """The cost line of one span, or None when the span has no usage to price."""
+        reported = record.reported_cost
+        if reported is not None and reported.is_finite() and reported >= 0:
+            return CostLine(
+                trace_id=record.trace_id,
+                span_id=record.span_id,
+                category=record.category,
+                amount=reported,
+                source="reported",
+                matched_provider=record.provider or record.system,
+                matched_model=record.model,
+                estimated=False,
+                detail="cost reported on the span",
+            )
+        when = _EPOCH + timedelta(microseconds=record.start_ns // 1000)
+        if record.category == "llm":
+            return self._price_llm(record, when)
+        return self._price_resource(record, when.date())
+
+    def _price_llm(self, record: SpanRecord, when: datetime) -> CostLine | None:
+        tokens = (
+            record.input_tokens,
+            record.output_tokens,
+            record.cache_read_tokens,
+            record.cache_write_tokens,
+        )
+        if all(count is None for count in tokens):
+            if (record.operation or "").lower() in _NOT_MODEL_CALLS:
+                return None
+            return _unpriced(record, "no token counts on the LLM span (usage not reported)")
+        user = self.user_rate_card
+        entry = select_llm_entry(user, record, record.model, when.date()) if user else None
+        if user is not None and entry is not None and entry.token_prices:
+            return _user_llm_line(record, entry, user)
+        line = self._catalog_line(record, when)
+        if user is not None and entry is not None and line.amount is not None:
+            return _discounted(line, entry, user)
+        return line
+
+    def _catalog_line(self, record: SpanRecord, when: datetime) -> CostLine:
+        model = record.model
+        if model is None:
+            return _unpriced(record, "no model name on the LLM span")
+        priced = self._llm.price(record, model, when)
+        if isinstance(priced, str):
+            # the catalog that did not know it: a newer one may, on reprice
+            return _unpriced(record, priced, catalog_version=self._llm.version)
+        return _line(
+            record,
+            priced.amount,
+            source="genai-prices",
+            catalog_version=self._llm.version,
+            matched_provider=priced.provider_id,
+            matched_model=priced.model_id,
+            effective_date=priced.effective_date,
+            detail=priced.note,
+        )
+
+    def _price_resource(self, record: SpanRecord, day: date) -> CostLine | None:
+        user = self.user_rate_card
+        own = select(user, record, day) if user is not None else None
+        if user is not None and own is not None and own.priced:
+            return _resource_line(record, own.priced, "user_rate_card", user.version)
+        shipped = select(self.rate_card, record, day)
+        if shipped.priced:
+            line = _resource_line(record, shipped.priced, "rate_card", self.rate_card.version)
+            if user is not None and own is not None and own.multiplier and line.amount is not None:
+                return _discounted(line, own.multiplier, user)
+            return line
+        if not has_billable_usage(record):
+            return None
+        starts = [s.not_yet for s in (own, shipped) if s is not None and s.not_yet is not None]
+        why = _why_no_rate(record, day, min(starts, default=None))
+        versions = [card.version for card in (self.rate_card, user) if card is not None]
+        return _unpriced(record, why, catalog_version=";".join(versions))
+
+
+def _why_no_rate(record: SpanRecord, day: date, not_yet: date | None) -> str:
+    if not record.system:
+        return f"no system name on the {record.category} span"
+    what = f"{record.category} system {record.system!r}"
+    if record.operation:
+        what += f" operation {record.operation!r}"
+    if not_yet is not None:
+        return f"no price in force on {day} for {what} (the first starts {not_yet})"
+    return f"no rate for {what}: add one to your rate card"
+
+
+def _user_llm_line(record: SpanRecord, entry: RateCardEntry, card: RateCard) -> CostLine:
+    amount = price_with_entry(record, entry)
+    if isinstance(amount, str):
+        return _unpriced(record, amount)
+    return _line(
+        record,
+        amount,
+        source="user_rate_card",
+        catalog_version=card.version,
+        matched_provider=record.provider,
+        matched_model=record.model,
+        effective_date=entry.effective_from,
+        detail=f"{entry.label}: {entry.source}",
+    )
+
+
+def _line(
+    record: SpanRecord,
+    amount: Decimal,
+    *,
+    source: PriceSource,
+    catalog_version: str,
+    matched_provider: str | None,
+    matched_model: str | None,
+    effective_date: date | None,
+    detail: str | None,
+) -> CostLine:
+    return CostLine(
+        trace_id=record.trace_id,
+        span_id=record.span_id,
+        category=record.category,
+        amount=amount,
+        source=source,
+        catalog_version=catalog_version,
+        matched_provider=matched_provider,
+        matched_model=matched_model,
+        effective_date=effective_date,
+        detail=detail,
+    )
+
+
+def _resource_line(
+    record: SpanRecord, entries: list[RateCardEntry], source: PriceSource, version: str
+) -> CostLine:
+    priced = price_entries(record, entries)
+    if priced.amount is None:
+        return _unpriced(record, f"{priced.names}: {priced.detail}", catalog_version=version)
+    return _line(
+        record,
+        priced.amount,
+        source=source,
+        catalog_version=version,
+        matched_provider=record.system,
+        matched_model=priced.names,
+        effective_date=priced.effective_date,
+        detail=priced.detail,
+    )
+
+
+def _discounted(line: CostLine, entry: RateCardEntry, card: RateCard) -> CostLine:
+    """A line from the next source scaled by a user `multiplier` (a negotiated discount)."""
+    assert line.amount is not None
+    assert entry.multiplier is not None
+    start = entry.effective_from
+    if line.effective_date is not None and line.effective_date > start:
+        start = line.effective_date
+    note = f"multiplied by {entry.multiplier} ({entry.label}: {entry.source})"
+    return replace(
+        line,
+        amount=line.amount * entry.multiplier,
+        source="user_rate_card",
+        catalog_version=f"{line.catalog_version};{card.version}",
+        effective_date=start,
+        detail=f"{line.detail}; {note}" if line.detail else note,
+    )
+
+
+def _unpriced(record: SpanRecord, why: str, catalog_version: str | None = None) -> CostLine:
+    return CostLine(
+        trace_id=record.trace_id,
+        span_id=record.span_id,
+        category=record.category,
+        amount=None,
+        source="unpriced",
+        catalog_version=catalog_version,
+        matched_provider=record.provider or record.system,
+        matched_model=record.model,
+        detail=why,
+    )

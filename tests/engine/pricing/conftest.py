@@ -1,0 +1,52 @@
+"""Fixtures for pricing tests: one Pricer on the bundled catalog (loading it takes a
+moment), a span factory with a fixed clock, and a writer for user rate-card files."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from botanu.engine.pricing import Pricer
+from botanu.engine.records import SpanRecord
+
+# the day the research notes were checked against the catalog
+DEFAULT_TIME = datetime(2026, 11, 1, 12, 0, tzinfo=timezone.utc)
+
+
+def make_span(*, at: datetime = DEFAULT_TIME, **fields: Any) -> SpanRecord:
+    start_ns = int(at.timestamp()) * 1_000_000_000 + at.microsecond * 1_000
+    return SpanRecord(
+        trace_id="0af7651916cd43dd8448eb211c80319c",
+        span_id="b7ad6b7169203331",
+        name="span",
+        start_ns=start_ns,
+        end_ns=start_ns + 1_000_000,
+        **fields,
+    )
+
+
+@pytest.fixture(scope="session")
+def pricer() -> Pricer:
+    return Pricer()
+
+
+@pytest.fixture
+def span() -> Callable[..., SpanRecord]:
+    return make_span
+
+
+@pytest.fixture
+def rate_card_file(tmp_path: Path) -> Callable[[str], Path]:
+    """Write YAML (dedented) to a file and return its path."""
+
+    def write(text: str, name: str = "rates.yaml") -> Path:
+        path = tmp_path / name
+        path.write_text(textwrap.dedent(text).lstrip("\n"))
+        return path
+
+    return write
