@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -51,6 +52,37 @@ def ingest(store_url: str | None, files: tuple[str, ...]) -> None:
                 raise click.ClickException(f"{name}: rejected, nothing stored: {exc}") from None
             stored = ingest_payloads(store, batches)
             click.echo(f"{name}: {stored} new spans")
+
+
+@cli.command()
+@click.option(
+    "--by",
+    type=click.Choice(["workflow", "customer", "tenant", "value_type"]),
+    default="workflow",
+    show_default=True,
+    help="What to group outcomes by.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--csv", "as_csv", is_flag=True, help="Print CSV.")
+@click.pass_obj
+def report(store_url: str | None, by: str, as_json: bool, as_csv: bool) -> None:
+    """Cost per outcome: events, success rate, cost per success (failed attempts
+    included), money spent on failed attempts, and usage that could not be priced."""
+    from botanu.engine.costing import cost_per_outcome
+
+    with _store(store_url) as store:
+        rows = cost_per_outcome(store, by)  # type: ignore[arg-type]
+    fmt = _format(as_json, as_csv)
+    if fmt == "json":
+        click.echo(json.dumps({"by": by, "rows": [r.as_json() for r in rows]}, indent=2))
+        return
+    records = [r.as_json() for r in rows]
+    columns = list(records[0]) if records else ["key"]
+    emit(
+        QueryResult(columns, [tuple(r[c] for c in columns) for r in records]),
+        fmt,
+        title=f"cost per outcome by {by}",
+    )
 
 
 @cli.command()

@@ -18,6 +18,7 @@ from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor, TracerProvider
 from botanu import semconv
 from botanu._internal.guard import warn_misuse
 from botanu._version import __version__
+from botanu.exceptions import BotanuConfigError
 from botanu.processors.enricher import EnrichingSpanProcessors, RunContextEnricher
 from botanu.sdk import _runtime
 
@@ -260,6 +261,15 @@ def _exporter_processor(config: BotanuConfig) -> SpanProcessor:
         from opentelemetry.sdk.trace.export import ConsoleSpanExporter
 
         span_exporter = ConsoleSpanExporter()
+    elif config.exporter == "local":
+        try:
+            from botanu.engine.local_exporter import LocalStoreExporter
+        except ImportError as exc:
+            raise BotanuConfigError(
+                "exporter 'local' writes the embedded store and needs the engine: "
+                f"pip install 'botanu[engine]' ({exc})"
+            ) from None
+        span_exporter = LocalStoreExporter()
     else:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 

@@ -22,7 +22,7 @@ logger = logging.getLogger("botanu")
 __all__ = ["BotanuConfig"]
 
 PROPAGATION_MODES = ("lean", "full")
-EXPORTERS = ("otlp", "console", "none")
+EXPORTERS = ("otlp", "console", "local", "none")
 DEFAULT_CONFIG_FILE = "botanu.yaml"
 OTLP_TRACES_PATH = "/v1/traces"
 
