@@ -291,14 +291,14 @@ BAD_CONFIG = [
         'botanu.enable(exporter="zipkin")',
         {},
         {},
-        ["exporter", "'zipkin'", "otlp, console, none"],
+        ["exporter", "'zipkin'", "otlp, console, local, none"],
     ),
     (
         "exporter-env",
         "botanu.enable()",
         {"BOTANU_EXPORTER": "jaeger"},
         {},
-        ["'jaeger'", "env BOTANU_EXPORTER", "otlp, console, none"],
+        ["'jaeger'", "env BOTANU_EXPORTER", "otlp, console, local, none"],
     ),
     (
         "endpoint-not-http",

@@ -381,11 +381,11 @@ def test_config_error_is_a_value_error_and_a_botanu_error():
         ),
         (
             BotanuConfig(exporter="zipkin"),
-            ["exporter", "'zipkin'", "otlp, console, none"],
+            ["exporter", "'zipkin'", "otlp, console, local, none"],
         ),
         (
             BotanuConfig.from_env({"BOTANU_EXPORTER": "jaeger"}),
-            ["'jaeger'", "env BOTANU_EXPORTER", "otlp, console, none"],
+            ["'jaeger'", "env BOTANU_EXPORTER", "otlp, console, local, none"],
         ),
         (
             BotanuConfig(otlp_endpoint="localhost:4318"),
