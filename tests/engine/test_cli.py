@@ -80,3 +80,29 @@ def test_ingested_llm_spans_are_priced_exactly(spans, tmp_path):
     # gpt-4o: $2.50 / 1M input, $10 / 1M output -> 1000 * 2.5e-6 + 100 * 1e-5
     assert line["amount"] == "0.0035"
     assert (line["source"], line["matched_model"]) == ("genai-prices", "gpt-4o")
+
+
+def test_prices_explains_a_price_and_its_history(tmp_path):
+    def lookup(*args):
+        result = CliRunner().invoke(cli, ["prices", *args, "--json"])
+        assert result.exit_code == 0, result.output
+        return {row["usage"]: row for row in json.loads(result.output)}
+
+    now = lookup("gpt-4o", "--provider", "openai")
+    # gpt-4o: $2.50 / 1M input, $1.25 / 1M cached input, $10 / 1M output
+    assert (now["input"]["per_million_tokens"], now["output"]["per_million_tokens"]) == (
+        "2.5",
+        "10",
+    )
+    assert now["cached input"]["per_million_tokens"] == "1.25"
+    # o3: $10 / 1M input before 2025-06-10, $2 after
+    assert (
+        lookup("o3", "--provider", "openai", "--at", "2025-05-01")["input"]["per_million_tokens"]
+        == "10"
+    )
+    assert (
+        lookup("o3", "--provider", "openai", "--at", "2025-07-01")["input"]["per_million_tokens"]
+        == "2"
+    )
+    unknown = lookup("no-such-model", "--provider", "openai")["input"]
+    assert (unknown["per_million_tokens"], unknown["source"]) == (None, "unpriced")

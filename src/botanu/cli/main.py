@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -83,6 +84,29 @@ def report(store_url: str | None, by: str, as_json: bool, as_csv: bool) -> None:
         fmt,
         title=f"cost per outcome by {by}",
     )
+
+
+@cli.command()
+@click.argument("model")
+@click.option("--provider", required=True, help="Provider, e.g. openai, anthropic, aws.bedrock.")
+@click.option(
+    "--at",
+    "at",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Price in force on this day (UTC). Default: today.",
+)
+@click.option("--tier", default=None, help="The billed service tier (flex, priority, batch).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def prices(model: str, provider: str, at: datetime | None, tier: str | None, as_json: bool) -> None:
+    """Look up and explain a model's price per million tokens, with its source."""
+    from botanu.engine.pricing_lookup import explain_llm_price
+
+    when = (at or datetime.now(timezone.utc)).replace(tzinfo=timezone.utc)
+    rows = explain_llm_price(provider, model, when, tier)
+    columns = ["usage", "per_million_tokens", "source", "matched_model", "effective_date", "detail"]
+    result = QueryResult(columns, [tuple(row[c] for c in columns) for row in rows])
+    emit(result, "json" if as_json else "table", title=f"{provider} {model}")
 
 
 @cli.command()

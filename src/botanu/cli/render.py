@@ -34,6 +34,12 @@ def money(value: Any) -> str:
     return str(value)
 
 
+def _cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    return money(value) if isinstance(value, Decimal) else str(value)
+
+
 def emit(result: QueryResult, fmt: str, title: str | None = None) -> None:
     rows = [{c: _plain(v) for c, v in zip(result.columns, row, strict=True)} for row in result.rows]
     if fmt == "json":
@@ -50,5 +56,5 @@ def emit(result: QueryResult, fmt: str, title: str | None = None) -> None:
         for column in result.columns:
             table.add_column(column)
         for row in result.rows:
-            table.add_row(*(money(v) if isinstance(v, Decimal) else str(v) for v in row))
+            table.add_row(*(_cell(v) for v in row))
         Console().print(table)
