@@ -106,3 +106,47 @@ def test_prices_explains_a_price_and_its_history(tmp_path):
     )
     unknown = lookup("no-such-model", "--provider", "openai")["input"]
     assert (unknown["per_million_tokens"], unknown["source"]) == (None, "unpriced")
+
+
+def test_reprice_applies_a_new_rate_card_to_stored_spans(spans, tmp_path, monkeypatch):
+    path = export_file(spans, tmp_path)
+    invoke(tmp_path, "ingest", str(path))
+    card = tmp_path / "negotiated.yaml"
+    card.write_text(
+        "version: 1\n"
+        "prices:\n"
+        "  - category: llm\n"
+        "    provider: openai\n"
+        "    model: gpt-4o\n"
+        "    effective_from: 2020-01-01\n"
+        "    source: our contract\n"
+        '    input_mtok: "2.00"\n'
+        '    output_mtok: "8.00"\n'
+    )
+    monkeypatch.setenv("BOTANU_RATE_CARD", str(card))
+    result = invoke(tmp_path, "reprice", "--since", "2020-01-01")
+    assert result.exit_code == 0, result.output
+    assert "repriced 1 spans" in result.output
+    (line,) = json.loads(
+        invoke(tmp_path, "sql", "SELECT amount, source FROM cost_lines", "--json").output
+    )
+    # the contract: $2.00 / 1M input, $8.00 / 1M output -> 1000 * 2e-6 + 100 * 8e-6
+    assert (line["amount"], line["source"]) == ("0.0028", "user_rate_card")
+    assert (
+        "repriced 0 spans"
+        in invoke(tmp_path, "reprice", "--since", "2001-01-01", "--until", "2001-02-01").output
+    )
+
+
+def test_a_malformed_price_file_is_one_clear_line_and_stores_nothing(spans, tmp_path, monkeypatch):
+    path = export_file(spans, tmp_path)
+    card = tmp_path / "broken.yaml"
+    card.write_text('version: 1\nprices:\n  - category: llm\n    input_mtok: "two dollars"\n')
+    monkeypatch.setenv("BOTANU_RATE_CARD", str(card))
+    result = invoke(tmp_path, "ingest", str(path))
+    assert result.exit_code == 1
+    first = result.output.splitlines()[0]
+    assert str(card) in first
+    assert ":4:" in first or ":3:" in first  # the line of the bad entry
+    monkeypatch.delenv("BOTANU_RATE_CARD")
+    assert "0" in invoke(tmp_path, "sql", "SELECT count(*) AS n FROM spans", "--csv").output

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import click
 
 from botanu.cli.render import emit
+from botanu.exceptions import BotanuError
 from botanu.store import QueryResult, Store, StoreError, open_store
 
 _FORMATS = click.Choice(["table", "json", "csv"])
@@ -20,7 +21,17 @@ def _format(as_json: bool, as_csv: bool) -> str:
     return "json" if as_json else "csv" if as_csv else "table"
 
 
-@click.group()
+class _Group(click.Group):
+    """Turns botanu's own errors (bad store URL, bad price file...) into one clear line."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except BotanuError as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+@click.group(cls=_Group)
 @click.option(
     "--store",
     "store_url",
@@ -107,6 +118,33 @@ def prices(model: str, provider: str, at: datetime | None, tier: str | None, as_
     columns = ["usage", "per_million_tokens", "source", "matched_model", "effective_date", "detail"]
     result = QueryResult(columns, [tuple(row[c] for c in columns) for row in rows])
     emit(result, "json" if as_json else "table", title=f"{provider} {model}")
+
+
+@cli.command()
+@click.option(
+    "--since",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    required=True,
+    help="First day (UTC) of spans to price again.",
+)
+@click.option(
+    "--until",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Day (UTC) to stop before. Default: tomorrow.",
+)
+@click.pass_obj
+def reprice(store_url: str | None, since: datetime, until: datetime | None) -> None:
+    """Price the spans of a period again, after a price change or a new rate card."""
+    from botanu.engine.service import reprice as reprice_spans
+
+    start = since.replace(tzinfo=timezone.utc)
+    end = (until or datetime.now(timezone.utc) + timedelta(days=1)).replace(tzinfo=timezone.utc)
+    if end <= start:
+        raise click.BadParameter("--until must be after --since")
+    with _store(store_url) as store:
+        count = reprice_spans(store, int(start.timestamp() * 1e9), int(end.timestamp() * 1e9))
+    click.echo(f"repriced {count} spans from {start.date()} to {end.date()}")
 
 
 @cli.command()

@@ -6,6 +6,7 @@ transaction with its cost lines, so a crash or a bad payload never leaves half o
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Iterable
 
@@ -14,7 +15,9 @@ from botanu.engine.pricing import Pricer
 from botanu.engine.records import CostLine, SpanRecord
 from botanu.store import Store
 
-__all__ = ["default_pricer", "ingest_payloads", "price_records", "read_file"]
+__all__ = ["default_pricer", "ingest_payloads", "price_records", "read_file", "reprice"]
+
+SPAN_FIELDS = [f.name for f in dataclasses.fields(SpanRecord)]
 
 
 def read_file(data: bytes) -> list[list[RawSpan]]:
@@ -44,3 +47,36 @@ def ingest_payloads(
         records = [normalize(raw) for raw in raw_spans]
         stored += store.write(records, price_records(records, pricer))
     return stored
+
+
+def reprice(
+    store: Store,
+    since_ns: int,
+    until_ns: int,
+    pricer: Pricer | None = None,
+    batch_size: int = 50_000,
+) -> int:
+    """Recompute the cost lines of the spans that started in [since, until) with today's
+    prices (after a catalog update or a new rate card); returns how many were priced.
+    Each batch replaces its lines in one transaction."""
+    pricer = pricer or default_pricer()
+    columns = ", ".join(f'"{name}"' for name in SPAN_FIELDS)
+    repriced, offset = 0, 0
+    while True:
+        batch = store.query(
+            f"SELECT {columns} FROM spans WHERE start_ns >= ? AND start_ns < ? "
+            "ORDER BY trace_id, span_id LIMIT ? OFFSET ?",
+            [since_ns, until_ns, batch_size, offset],
+        )
+        if not batch.rows:
+            return repriced
+        records = [_record(row) for row in batch.as_dicts()]
+        lines = price_records(records, pricer)
+        store.write((), lines)
+        repriced += len(lines)
+        offset += batch_size
+
+
+def _record(row: dict[str, object]) -> SpanRecord:
+    row["attributes"] = dict(row.get("attributes") or {})  # type: ignore[call-overload]
+    return SpanRecord(**row)  # type: ignore[arg-type]
