@@ -16,7 +16,7 @@ def test_readme_starts_with_the_two_commands():
     blocks = re.findall(r"```(\w*)\n(.*?)```", README, re.S)
     assert [lang for lang, _ in blocks[:2]] == ["bash", "bash"]
     install_and_run, tests = (body.strip() for _, body in blocks[:2])
-    assert "examples/quickstart.py" in install_and_run
+    assert install_and_run.endswith("botanu demo")
     assert tests == "bash scripts/check"
     assert "bash scripts/check" in (ROOT / ".ci" / "run").read_text()
 

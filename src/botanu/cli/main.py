@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from botanu.cli.render import emit
+from botanu.cli.render import emit, emit_report
 from botanu.exceptions import BotanuError
 from botanu.store import QueryResult, Store, StoreError, open_store
 
@@ -88,13 +88,12 @@ def report(store_url: str | None, by: str, as_json: bool, as_csv: bool) -> None:
     if fmt == "json":
         click.echo(json.dumps({"by": by, "rows": [r.as_json() for r in rows]}, indent=2))
         return
-    records = [r.as_json() for r in rows]
-    columns = list(records[0]) if records else ["key"]
-    emit(
-        QueryResult(columns, [tuple(r[c] for c in columns) for r in records]),
-        fmt,
-        title=f"cost per outcome by {by}",
-    )
+    if fmt == "csv":
+        records = [r.as_json() for r in rows]
+        columns = list(records[0]) if records else ["key"]
+        emit(QueryResult(columns, [tuple(r[c] for c in columns) for r in records]), "csv")
+    else:
+        emit_report(rows, by)
 
 
 @cli.command()
@@ -145,6 +144,31 @@ def reprice(store_url: str | None, since: datetime, until: datetime | None) -> N
     with _store(store_url) as store:
         count = reprice_spans(store, int(start.timestamp() * 1e9), int(end.timestamp() * 1e9))
     click.echo(f"repriced {count} spans from {start.date()} to {end.date()}")
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.pass_obj
+def demo(store_url: str | None, as_json: bool) -> None:
+    """Run a bundled support-desk and order-pipeline workload (real openai client against
+    a local model server) into a fresh store, then print its cost per outcome."""
+    from botanu.demo import run_demo
+    from botanu.engine.costing import cost_per_outcome
+
+    path, counts = run_demo(store_url)
+    with _store(path) as store:
+        rows = cost_per_outcome(store, "workflow")
+        spans = store.query("SELECT count(*) FROM spans").rows[0][0]
+    if as_json:
+        report = {"store": path, "ran": counts, "rows": [r.as_json() for r in rows]}
+        click.echo(json.dumps(report, indent=2))
+        return
+    click.echo(
+        f"ran {counts['tickets']} tickets and {counts['orders']} orders "
+        f"({counts['retries']} retried after a provider error): {spans} spans in {path}"
+    )
+    emit_report(rows, "workflow")
+    click.echo(f"next: botanu --store {path} report --by customer")
 
 
 @cli.command()

@@ -5,13 +5,17 @@ from __future__ import annotations
 import csv
 import json
 import sys
+from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from botanu.store import QueryResult
+
+if TYPE_CHECKING:
+    from botanu.engine.costing import OutcomeCost
 
 
 def _plain(value: Any) -> Any:
@@ -58,3 +62,38 @@ def emit(result: QueryResult, fmt: str, title: str | None = None) -> None:
         for row in result.rows:
             table.add_row(*(_cell(v) for v in row))
         Console().print(table)
+
+
+def short_money(value: Decimal | None) -> str:
+    """An amount for a person: 4 decimals, 6 below a cent, and never a misleading $0."""
+    if value is None:
+        return "-"
+    if value == 0:
+        return "$0"
+    places = Decimal("0.0001") if abs(value) >= Decimal("0.01") else Decimal("0.000001")
+    shown = value.quantize(places)
+    return f"${shown}" if shown != 0 else "<$0.000001"
+
+
+def emit_report(rows: Sequence[OutcomeCost], by: str) -> None:
+    """The cost-per-outcome table (`--json` prints every figure exactly instead)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"cost per outcome by {by}")
+    for heading in ("", "events", "runs", "success", "total", "per success", "wasted", "unpriced"):
+        table.add_column(heading, justify="left" if not heading else "right", no_wrap=True)
+    for row in rows:
+        table.add_row(
+            row.key or "(none)",
+            str(row.events),
+            str(row.runs),
+            f"{row.success_rate * 100:.0f}%",
+            short_money(row.total_cost),
+            short_money(row.cost_per_success),
+            short_money(row.wasted_cost),
+            str(row.unpriced_spans) if row.unpriced_spans else "-",
+        )
+    console = Console()
+    console.width = max(console.width, 110)  # a pipe reports 80 columns: never cut names
+    console.print(table)

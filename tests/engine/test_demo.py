@@ -1,0 +1,66 @@
+"""`botanu demo`, the README's main job: the real openai client against the bundled model
+server, priced into a fresh store, and a report that agrees with the store's cost lines."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from decimal import Decimal
+
+from click.testing import CliRunner
+
+from botanu.cli import cli
+
+
+def run_demo(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "botanu.cli", "demo", "--json"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def query(store, sql):
+    result = CliRunner().invoke(cli, ["--store", store, "sql", sql, "--json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+def test_demo_runs_offline_and_its_report_matches_the_store(tmp_path):
+    demo = run_demo(tmp_path)
+    store = str(tmp_path / demo["store"])
+    assert demo["ran"]["tickets"] == 24
+    assert demo["ran"]["orders"] == 16
+    assert demo["ran"]["retries"] > 0
+    rows = {row["key"]: row for row in demo["rows"]}
+    assert set(rows) == {"resolve-ticket", "fulfill-order"}
+    # every figure of the report comes from the cost lines, exactly
+    for workflow, row in rows.items():
+        (total,) = query(
+            store,
+            "SELECT sum(c.amount) AS total FROM cost_lines c JOIN spans s "
+            f"USING (trace_id, span_id) WHERE s.workflow = '{workflow}'",
+        )
+        assert Decimal(row["total_cost"]) == Decimal(total["total"])
+    assert rows["resolve-ticket"]["runs"] > rows["resolve-ticket"]["events"]  # retries
+    assert Decimal(rows["resolve-ticket"]["wasted_cost"]) > 0
+    sources = {r["source"] for r in query(store, "SELECT DISTINCT source FROM cost_lines")}
+    assert {"genai-prices", "rate_card", "unpriced"} <= sources
+    models = {r["model"] for r in query(store, "SELECT model FROM unpriced")}
+    assert "acme-llama-70b" in models  # a self-hosted model: shown, not $0
+    cached = query(store, "SELECT sum(cache_read_tokens) AS n FROM spans")
+    assert cached[0]["n"] > 0
+    again = CliRunner().invoke(cli, ["--store", store, "report", "--json"])
+    assert json.loads(again.output)["rows"] == demo["rows"]
+
+
+def test_the_demo_starts_from_a_fresh_store(tmp_path):
+    first = run_demo(tmp_path)
+    second = run_demo(tmp_path)
+    assert first["rows"] == second["rows"]  # deterministic, and nothing piled up
