@@ -72,7 +72,7 @@ def reprice(
             return repriced
         records = [_record(row) for row in batch.as_dicts()]
         lines = price_records(records, pricer)
-        store.write((), lines)
+        store.update_costs(lines)
         repriced += len(lines)
         offset += batch_size
 

@@ -18,7 +18,19 @@ __all__ = ["DuckDBStore"]
 
 _SPAN_FIELDS = [f.name for f in dataclasses.fields(SpanRecord)]
 _COST_FIELDS = [f.name for f in dataclasses.fields(CostLine)]
-_SPAN_COLUMNS = ", ".join(f'"{name}"' for name in _SPAN_FIELDS)
+_SCALAR_SPAN_FIELDS = [name for name in _SPAN_FIELDS if name != "attributes"]
+# cost line field -> span_rows column
+_COST_COLUMNS = {
+    "amount": "amount",
+    "currency": "currency",
+    "source": "price_source",
+    "catalog_version": "catalog_version",
+    "matched_provider": "matched_provider",
+    "matched_model": "matched_model",
+    "effective_date": "effective_date",
+    "estimated": "estimated",
+    "detail": "price_detail",
+}
 
 
 def _sql_files() -> list[tuple[str, str]]:
@@ -28,9 +40,21 @@ def _sql_files() -> list[tuple[str, str]]:
     return [(name, (folder / name).read_text(encoding="utf-8")) for name in names]
 
 
+def _sql(name: str) -> str:
+    return (resources.files("botanu.store") / "sql" / "duckdb" / name).read_text(encoding="utf-8")
+
+
 def _views_sql() -> str:
-    folder = resources.files("botanu.store") / "sql" / "duckdb"
-    return (folder / "views.sql").read_text(encoding="utf-8")
+    return _sql("views.sql")
+
+
+def _rollup_sql(source: str) -> str:
+    """The run_rollup rows of the spans in `source` (a table name or aliased subquery)."""
+    return _sql("rollup.sql").replace("__SOURCE__", source)
+
+
+def _merge_sql(batch_rollup: str) -> str:
+    return _sql("rollup_merge.sql").replace("__BATCH__", f"({batch_rollup})")
 
 
 class DuckDBStore:
@@ -60,6 +84,7 @@ class DuckDBStore:
             "(name VARCHAR PRIMARY KEY, applied_at TIMESTAMP DEFAULT current_timestamp)",
         )
         done = {row[0] for row in con.execute("SELECT name FROM botanu_migrations").fetchall()}
+        applied = False
         for name, sql in _sql_files():
             if name in done:
                 continue
@@ -71,46 +96,109 @@ class DuckDBStore:
             except Exception:
                 _run(con, "ROLLBACK")
                 raise
+            applied = True
+        if applied:  # rollups of spans a migration moved
+            self.rebuild_rollups()
         _run(con, _views_sql())
 
     # --- writing --------------------------------------------------------------------------
     def write(self, spans: Sequence[SpanRecord], cost_lines: Sequence[CostLine] = ()) -> int:
-        """Store spans (a span already stored is skipped) and their cost lines (replacing
-        older lines of the same span), all or nothing. Returns how many spans were new."""
-        import pyarrow as pa
-
+        """Store new spans with their cost lines, all or nothing, and bring the run rollups
+        up to date. A span already stored (or twice in `spans`) is skipped with its line;
+        `update_costs` replaces lines. Returns how many spans were new."""
+        if not spans:
+            return 0
+        try:
+            batch = _span_batch(spans, cost_lines)
+        except (ValueError, TypeError) as exc:  # a value the columns cannot hold
+            raise StoreError(f"nothing was stored: {exc}") from exc
+        low = min(span.start_ns for span in spans)
+        high = max(span.start_ns for span in spans)
         con = self._con
         _run(con, "BEGIN")
         try:
-            inserted = 0
-            if spans:
-                batch = pa.Table.from_pydict(_columns(spans, _SPAN_FIELDS), schema=_span_schema())
-                con.register("_botanu_spans", batch)
-                before = self._count("spans")
-                _run(
-                    con,
-                    f"INSERT OR IGNORE INTO spans ({_SPAN_COLUMNS}) "
-                    f"SELECT {_SPAN_COLUMNS} FROM _botanu_spans",
-                )
-                inserted = self._count("spans") - before
-                con.unregister("_botanu_spans")
-            if cost_lines:
-                lines = pa.Table.from_pydict(
-                    _columns(cost_lines, _COST_FIELDS), schema=_cost_schema()
-                )
-                con.register("_botanu_costs", lines)
-                _run(
-                    con,
-                    "INSERT OR REPLACE INTO cost_lines ("
-                    + ", ".join(_COST_FIELDS)
-                    + ") SELECT * FROM _botanu_costs",
-                )
-                con.unregister("_botanu_costs")
+            con.register("_botanu_batch", batch)
+            # duplicates have the same start, so only stored rows in the batch's time
+            # window can match: zone maps skip the rest of the table
+            _run(
+                con,
+                "CREATE OR REPLACE TEMP TABLE _botanu_new AS "
+                "SELECT * FROM _botanu_batch b WHERE NOT EXISTS ("
+                "  SELECT 1 FROM span_rows s"
+                f"  WHERE s.start_ns BETWEEN {int(low)} AND {int(high)}"
+                "    AND s.trace_id = b.trace_id AND s.span_id = b.span_id) "
+                "QUALIFY row_number() OVER (PARTITION BY trace_id, span_id) = 1",
+            )
+            con.unregister("_botanu_batch")
+            _run(
+                con,
+                "INSERT INTO span_rows BY NAME SELECT *, "
+                "CASE WHEN price_source IS NOT NULL THEN current_timestamp END AS priced_at "
+                "FROM _botanu_new",
+            )
+            _run(con, _merge_sql(_rollup_sql("_botanu_new")))
+            inserted = self._count("_botanu_new")
+            _run(con, "DROP TABLE _botanu_new")
             _run(con, "COMMIT")
         except Exception as exc:
             _run(con, "ROLLBACK")
             raise StoreError(f"nothing was stored: {exc}") from exc
         return inserted
+
+    def update_costs(self, cost_lines: Sequence[CostLine]) -> int:
+        """Replace the cost lines of stored spans (a reprice), all or nothing, and rebuild
+        the rollups of their runs. Returns how many spans got a new line."""
+        if not cost_lines:
+            return 0
+        import pyarrow as pa
+
+        con = self._con
+        lines = pa.Table.from_pydict(_columns(cost_lines, _COST_FIELDS), schema=_cost_schema())
+        _run(con, "BEGIN")
+        try:
+            con.register("_botanu_costs", lines)
+            _run(
+                con,
+                "CREATE OR REPLACE TEMP TABLE _botanu_affected AS "
+                "SELECT DISTINCT s.run_id FROM span_rows s SEMI JOIN _botanu_costs c "
+                "ON s.trace_id = c.trace_id AND s.span_id = c.span_id",
+            )
+            updated = con.execute(
+                "UPDATE span_rows SET amount = c.amount, currency = c.currency, "
+                "price_source = c.source, catalog_version = c.catalog_version, "
+                "matched_provider = c.matched_provider, matched_model = c.matched_model, "
+                "effective_date = c.effective_date, estimated = c.estimated, "
+                "price_detail = c.detail, priced_at = current_timestamp "
+                "FROM _botanu_costs c "
+                "WHERE span_rows.trace_id = c.trace_id AND span_rows.span_id = c.span_id"
+            ).fetchall()
+            con.unregister("_botanu_costs")
+            self._rebuild_rollups("SELECT run_id FROM _botanu_affected WHERE run_id IS NOT NULL")
+            _run(con, "DROP TABLE _botanu_affected")
+            _run(con, "COMMIT")
+        except Exception as exc:
+            _run(con, "ROLLBACK")
+            raise StoreError(f"no cost line was replaced: {exc}") from exc
+        return int(updated[0][0]) if updated else 0
+
+    def rebuild_rollups(self) -> None:
+        """Recompute every run's rollup from its spans (after rows were loaded by SQL)."""
+        _run(self._con, "BEGIN")
+        try:
+            self._rebuild_rollups(None)
+            _run(self._con, "COMMIT")
+        except Exception as exc:
+            _run(self._con, "ROLLBACK")
+            raise StoreError(f"the run rollups were not rebuilt: {exc}") from exc
+
+    def _rebuild_rollups(self, runs_sql: str | None) -> None:
+        if runs_sql is None:
+            _run(self._con, "DELETE FROM run_rollup")
+            source = "span_rows"
+        else:
+            _run(self._con, f"DELETE FROM run_rollup WHERE run_id IN ({runs_sql})")
+            source = f"(SELECT * FROM span_rows WHERE run_id IN ({runs_sql})) AS run_spans"
+        _run(self._con, f"INSERT INTO run_rollup {_rollup_sql(source)}")
 
     def set_valuation(self, value_type: str, value_per_unit: Any, currency: str = "USD") -> None:
         """What one unit of `value_type` is worth (read by `runs.value_per_unit`)."""
@@ -155,6 +243,33 @@ def _columns(items: Sequence[Any], names: list[str]) -> dict[str, list[Any]]:
     return {name: [getattr(item, name) for item in items] for name in names}
 
 
+def _span_batch(spans: Sequence[SpanRecord], cost_lines: Sequence[CostLine]) -> Any:
+    """One Arrow table of span_rows shape: typed fields, attribute entries, cost line."""
+    import pyarrow as pa
+
+    columns: dict[str, Any] = _columns(spans, _SCALAR_SPAN_FIELDS)
+    keys: list[str] = []
+    values: list[str] = []
+    offsets = [0]
+    for span in spans:
+        keys.extend(span.attributes)
+        values.extend(span.attributes.values())
+        offsets.append(len(keys))
+    entries = pa.StructArray.from_arrays(
+        [pa.array(keys, pa.string()), pa.array(values, pa.string())], names=["key", "value"]
+    )
+    columns["attributes"] = pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), entries)
+    by_span = {(line.trace_id, line.span_id): line for line in cost_lines}
+    matched = [by_span.get((span.trace_id, span.span_id)) for span in spans]
+    for field_name, column in _COST_COLUMNS.items():
+        columns[column] = [None if line is None else getattr(line, field_name) for line in matched]
+    schema = _span_schema()
+    cost_types = _cost_schema()
+    for field_name, column in _COST_COLUMNS.items():
+        schema = schema.append(pa.field(column, cost_types.field(field_name).type))
+    return pa.Table.from_pydict(columns, schema=schema)
+
+
 def _span_schema() -> Any:
     import pyarrow as pa
 
@@ -166,7 +281,7 @@ def _span_schema() -> Any:
         "outcome_value_amount": pa.float64(),
         "request_units": pa.float64(),
         "reported_cost": pa.decimal128(38, 18),
-        "attributes": pa.map_(pa.string(), pa.string()),
+        "attributes": pa.list_(pa.struct([("key", pa.string()), ("value", pa.string())])),
     }
     counts = {
         "input_tokens",

@@ -1,67 +1,66 @@
 -- The views every report reads. Recreated whenever a store is opened, so they always match
 -- this version of botanu. Each span belongs to one run: the innermost one it started in.
 
+-- Spans as ingested (attributes as a MAP), without their cost.
+CREATE OR REPLACE VIEW spans AS
+SELECT
+    * EXCLUDE (attributes, amount, currency, price_source, catalog_version, matched_provider,
+               matched_model, effective_date, estimated, price_detail, priced_at),
+    map_from_entries(attributes) AS attributes
+FROM span_rows;
+
+-- One priced line per span that cost money. `amount` is NULL when unpriced (never 0).
+CREATE OR REPLACE VIEW cost_lines AS
+SELECT
+    trace_id,
+    span_id,
+    category,
+    amount,
+    currency,
+    price_source AS source,
+    catalog_version,
+    matched_provider,
+    matched_model,
+    effective_date,
+    estimated,
+    price_detail AS detail,
+    priced_at
+FROM span_rows
+WHERE price_source IS NOT NULL;
+
+-- Spans with their cost line.
 CREATE OR REPLACE VIEW span_costs AS
 SELECT
-    s.*,
-    c.amount,
-    c.currency,
-    c.source AS price_source,
-    c.catalog_version,
-    c.matched_provider,
-    c.matched_model,
-    c.effective_date,
-    c.detail AS price_detail
-FROM spans s
-LEFT JOIN cost_lines c ON c.trace_id = s.trace_id AND c.span_id = s.span_id;
-
-CREATE OR REPLACE VIEW run_rollup AS
-SELECT
-    s.run_id,
-    coalesce(first(s.event_id) FILTER (WHERE s.is_run_span), first(s.event_id)) AS event_id,
-    coalesce(first(s.workflow) FILTER (WHERE s.is_run_span), first(s.workflow)) AS workflow,
-    coalesce(first(s.customer_id) FILTER (WHERE s.is_run_span), first(s.customer_id))
-        AS customer_id,
-    coalesce(first(s.tenant_id) FILTER (WHERE s.is_run_span), first(s.tenant_id)) AS tenant_id,
-    coalesce(first(s.environment) FILTER (WHERE s.is_run_span), first(s.environment))
-        AS environment,
-    coalesce(first(s.attempt) FILTER (WHERE s.is_run_span), 1) AS attempt,
-    first(s.retry_of_run_id) FILTER (WHERE s.is_run_span) AS retry_of_run_id,
-    first(s.parent_run_id) FILTER (WHERE s.is_run_span) AS parent_run_id,
-    make_timestamp(min(s.start_ns) // 1000) AS started_at,
-    (max(s.end_ns) - min(s.start_ns)) / 1e9 AS duration_s,
-    coalesce(sum(c.amount), 0) AS total_cost,
-    coalesce(sum(c.amount) FILTER (WHERE c.category = 'llm'), 0) AS llm_cost,
-    coalesce(sum(c.amount) FILTER (WHERE c.category = 'db'), 0) AS db_cost,
-    coalesce(sum(c.amount) FILTER (WHERE c.category = 'storage'), 0) AS storage_cost,
-    coalesce(sum(c.amount) FILTER (WHERE c.category = 'messaging'), 0) AS messaging_cost,
-    coalesce(sum(c.amount) FILTER (WHERE c.category = 'other'), 0) AS other_cost,
-    count(c.source) FILTER (WHERE c.source = 'unpriced') AS unpriced_spans,
-    count(*) AS spans,
-    coalesce(
-        first(s.outcome_status) FILTER (WHERE s.is_run_span AND s.outcome_status IS NOT NULL),
-        arg_max(s.outcome_status, s.end_ns) FILTER (WHERE s.outcome_status IS NOT NULL)
-    ) AS outcome_status,
-    coalesce(
-        first(s.outcome_value_type) FILTER (WHERE s.is_run_span AND s.outcome_status IS NOT NULL),
-        arg_max(s.outcome_value_type, s.end_ns) FILTER (WHERE s.outcome_status IS NOT NULL)
-    ) AS outcome_value_type,
-    coalesce(
-        first(s.outcome_value_amount)
-            FILTER (WHERE s.is_run_span AND s.outcome_status IS NOT NULL),
-        arg_max(s.outcome_value_amount, s.end_ns) FILTER (WHERE s.outcome_status IS NOT NULL)
-    ) AS outcome_value_amount,
-    coalesce(
-        first(s.outcome_reason) FILTER (WHERE s.is_run_span AND s.outcome_status IS NOT NULL),
-        arg_max(s.outcome_reason, s.end_ns) FILTER (WHERE s.outcome_status IS NOT NULL)
-    ) AS outcome_reason
-FROM spans s
-LEFT JOIN cost_lines c ON c.trace_id = s.trace_id AND c.span_id = s.span_id
-WHERE s.run_id IS NOT NULL
-GROUP BY s.run_id;
+    * EXCLUDE (attributes, estimated, priced_at),
+    map_from_entries(attributes) AS attributes
+FROM span_rows;
 
 CREATE OR REPLACE VIEW runs AS
-SELECT r.*, v.value_per_unit
+SELECT
+    r.run_id,
+    coalesce(r.own_event_id, r.any_event_id) AS event_id,
+    coalesce(r.own_workflow, r.any_workflow) AS workflow,
+    coalesce(r.own_customer_id, r.any_customer_id) AS customer_id,
+    coalesce(r.own_tenant_id, r.any_tenant_id) AS tenant_id,
+    coalesce(r.own_environment, r.any_environment) AS environment,
+    coalesce(r.attempt, 1) AS attempt,
+    r.retry_of_run_id,
+    r.parent_run_id,
+    make_timestamp(r.start_ns // 1000) AS started_at,
+    (r.end_ns - r.start_ns) / 1e9 AS duration_s,
+    r.total_cost,
+    r.llm_cost,
+    r.db_cost,
+    r.storage_cost,
+    r.messaging_cost,
+    r.other_cost,
+    r.unpriced_spans,
+    r.spans,
+    r.outcome_status,
+    r.outcome_value_type,
+    r.outcome_value_amount,
+    r.outcome_reason,
+    v.value_per_unit
 FROM run_rollup r
 LEFT JOIN valuations v ON v.value_type = r.outcome_value_type;
 
@@ -138,13 +137,12 @@ SELECT
     s.category,
     s.provider,
     coalesce(s.response_model, s.request_model, s.system) AS model,
-    c.detail,
+    s.price_detail AS detail,
     count(*) AS spans,
     sum(s.input_tokens) AS input_tokens,
     sum(s.output_tokens) AS output_tokens,
     make_timestamp(min(s.start_ns) // 1000) AS first_seen,
     make_timestamp(max(s.start_ns) // 1000) AS last_seen
-FROM spans s
-JOIN cost_lines c ON c.trace_id = s.trace_id AND c.span_id = s.span_id
-WHERE c.source = 'unpriced'
+FROM span_rows s
+WHERE s.price_source = 'unpriced'
 GROUP BY ALL;
