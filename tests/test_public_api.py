@@ -20,6 +20,7 @@ def test_public_names_are_pinned():
         "BotanuConfigError",
         "BotanuError",
         "BotanuMiddleware",
+        "BotanuWSGIMiddleware",
         "BotanuWarning",
         "ModelOperation",
         "RunContext",

@@ -41,3 +41,15 @@ def test_readme_quick_start_is_the_example_file_and_runs():
     run_id = run.split()[2]
     assert run_id in llm  # the LLM span carries the run's id
     assert out.stderr == ""
+
+
+def test_readme_integration_examples_are_the_files_the_tests_run():
+    shown = re.findall(
+        r"<summary><code>(examples/integrations/\w+\.py)</code></summary>\n\n```python\n(.*?)```",
+        README,
+        re.S,
+    )
+    files = sorted((ROOT / "examples" / "integrations").glob("*.py"))
+    assert sorted(name for name, _ in shown) == [str(f.relative_to(ROOT)) for f in files]
+    for name, code in shown:
+        assert code == (ROOT / name).read_text(), name

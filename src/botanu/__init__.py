@@ -29,12 +29,14 @@ if TYPE_CHECKING:
 
     from botanu.sdk.config import BotanuConfig
     from botanu.sdk.middleware import BotanuMiddleware
+    from botanu.sdk.wsgi import BotanuWSGIMiddleware
 
 __all__ = [
     "BotanuConfig",
     "BotanuConfigError",
     "BotanuError",
     "BotanuMiddleware",
+    "BotanuWSGIMiddleware",
     "BotanuWarning",
     "ModelOperation",
     "RunContext",
@@ -94,6 +96,10 @@ def __getattr__(name: str) -> Any:
         from botanu.sdk.middleware import BotanuMiddleware
 
         return BotanuMiddleware
+    if name == "BotanuWSGIMiddleware":
+        from botanu.sdk.wsgi import BotanuWSGIMiddleware
+
+        return BotanuWSGIMiddleware
     if name == "BotanuConfig":
         from botanu.sdk.config import BotanuConfig
 

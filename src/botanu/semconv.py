@@ -76,6 +76,9 @@ GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS: Final = "gen_ai.usage.cache_write.input_t
 GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS: Final = "gen_ai.usage.cache_creation.input_tokens"
 GEN_AI_USAGE_REASONING_OUTPUT_TOKENS: Final = "gen_ai.usage.reasoning.output_tokens"
 GEN_AI_TOOL_NAME: Final = "gen_ai.tool.name"
+GEN_AI_TOOL_CALL_ID: Final = "gen_ai.tool.call.id"
+GEN_AI_TOOL_TYPE: Final = "gen_ai.tool.type"  # function, extension, datastore
+GEN_AI_TOOL_DESCRIPTION: Final = "gen_ai.tool.description"
 GEN_AI_CONVERSATION_ID: Final = "gen_ai.conversation.id"
 GEN_AI_REQUEST_MAX_TOKENS: Final = "gen_ai.request.max_tokens"
 OPENAI_REQUEST_SERVICE_TIER: Final = "openai.request.service_tier"
@@ -105,6 +108,7 @@ PROVIDER_DEEPSEEK: Final = "deepseek"
 PROVIDER_PERPLEXITY: Final = "perplexity"
 PROVIDER_X_AI: Final = "x_ai"
 PROVIDER_IBM_WATSONX: Final = "ibm.watsonx.ai"
+PROVIDER_MOONSHOT_AI: Final = "moonshot_ai"
 
 # --- databases (OpenTelemetry semantic conventions) -------------------------------------------
 DB_SYSTEM_NAME: Final = "db.system.name"
@@ -134,6 +138,11 @@ MESSAGING_OPERATION_NAME: Final = "messaging.operation.name"
 MESSAGING_DESTINATION_NAME: Final = "messaging.destination.name"
 MESSAGING_BATCH_MESSAGE_COUNT: Final = "messaging.batch.message_count"
 MESSAGING_MESSAGE_BODY_SIZE: Final = "messaging.message.body.size"
+MESSAGING_MESSAGE_ID: Final = "messaging.message.id"
+# the consumer-side span botanu opens around a message's handling (span name
+# "process <destination>"); it makes no broker request, so it carries no messaging.system
+# and the engine never counts it as a billable queue call
+MESSAGING_OPERATION_PROCESS: Final = "process"
 
 # --- data-tracker errors ------------------------------------------------------------------------
 OPERATION_ERROR_MESSAGE: Final = "botanu.error.message"

@@ -156,3 +156,78 @@ def outcome_target(scope: RunScope) -> trace.Span:
 
 def run_span_name(workflow: str) -> str:
     return semconv.RUN_SPAN_PREFIX + workflow
+
+
+class OverlayScope(RunScope):
+    """The same run with extra attributes for the spans started inside it (a retried
+    call's attempt number), active for a part of the run only.
+
+    Outcome and business-context bookkeeping goes to the run's own scope, so an outcome
+    emitted inside the overlay is the run's outcome.
+    """
+
+    __slots__ = ("base",)
+
+    def __init__(self, base: RunScope, extra: dict[str, Any]) -> None:
+        # no RunScope.__init__: it would reset `outcome` and `ended`, which are the base's
+        self.base = base
+        self.run = base.run
+        self.span = base.span
+        self.attributes = {**base.attributes, **extra}
+        self.auto_success = base.auto_success
+        self.owner = None  # not the base's owner: exiting that run ends the base scope
+        self.token = None
+
+    @property
+    def outcome(self) -> str | None:
+        return self.base.outcome
+
+    @outcome.setter
+    def outcome(self, value: str | None) -> None:
+        self.base.outcome = value
+
+    @property
+    def ended(self) -> bool:
+        return self.base.ended
+
+    @ended.setter
+    def ended(self, value: bool) -> None:
+        self.base.ended = value
+
+    @property
+    def outcome_span(self) -> trace.Span | None:
+        return self.base.outcome_span
+
+    @outcome_span.setter
+    def outcome_span(self, value: trace.Span | None) -> None:
+        self.base.outcome_span = value
+
+    def add_attributes(self, extra: dict[str, Any]) -> None:
+        self.base.add_attributes(extra)
+        super().add_attributes(extra)
+
+
+# The retry lineage of the runs opened inside one attempt of a retried call (see
+# `botanu.integrations.tenacity`): the first run opened directly inside the attempt
+# becomes the retry of the run the previous attempt opened.
+RETRY_KEY = context_api.create_key("botanu.retry")
+
+
+class RetryLineage:
+    """One attempt of a retried call, as the run decorators see it."""
+
+    __slots__ = ("attempt", "opened", "previous", "scope")
+
+    def __init__(self, attempt: int, previous: RunContext | None, scope: RunScope | None) -> None:
+        self.attempt = attempt
+        self.previous = previous  # the run opened by the previous attempt
+        self.scope = scope  # the scope current in the attempt: lineage applies at that level
+        self.opened: RunContext | None = None  # the run this attempt opened
+
+
+def retry_lineage(parent: RunScope | None) -> RetryLineage | None:
+    """The attempt whose lineage a run opened now under `parent` takes, if any."""
+    lineage = fast_current_context().get(RETRY_KEY)
+    if isinstance(lineage, RetryLineage) and lineage.scope is parent and lineage.opened is None:
+        return lineage
+    return None

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from opentelemetry import trace
@@ -23,6 +23,7 @@ from botanu.processors.enricher import EnrichingSpanProcessors, RunContextEnrich
 from botanu.sdk import _runtime
 
 if TYPE_CHECKING:
+    from botanu.integrations._auto import AutoInstrumented
     from botanu.sdk.config import BotanuConfig
 
 __all__ = ["disable", "enable", "is_enabled"]
@@ -33,7 +34,7 @@ logger = logging.getLogger("botanu")
 class _Installed:
     """What one enable() put in place, for disable() to take down."""
 
-    __slots__ = ("config", "exporter", "owns_provider", "provider")
+    __slots__ = ("auto", "config", "exporter", "owns_provider", "provider")
 
     def __init__(
         self,
@@ -46,6 +47,7 @@ class _Installed:
         self.provider = provider
         self.owns_provider = owns_provider
         self.exporter = exporter
+        self.auto: AutoInstrumented | None = None  # instrumentors botanu turned on
 
 
 _lock = threading.RLock()
@@ -72,6 +74,7 @@ def enable(
     otlp_endpoint: str | None = None,
     otlp_headers: Mapping[str, str] | None = None,
     propagation_mode: str | None = None,
+    auto_instrument: Sequence[str] | str | None = None,
     config_file: str | os.PathLike[str] | None = None,
     config: BotanuConfig | None = None,
     tracer_provider: TracerProvider | None = None,
@@ -81,14 +84,18 @@ def enable(
     Settings come from the arguments (or `config`), then the environment, then the YAML
     file (`config_file`, else `BOTANU_CONFIG_FILE`, else ./botanu.yaml if present), then
     defaults. A bad setting raises `BotanuConfigError` before anything is changed.
+
+    `auto_instrument` names OpenTelemetry instrumentors to turn on with botanu's tracer
+    provider (`["openai", "anthropic", "httpx", "fastapi", ...]`); those not installed
+    are skipped, and `disable()` turns them off again.
     """
     global _installed
-    from botanu.sdk.config import BotanuConfig
+    from botanu.sdk.config import BotanuConfig, auto_instrument_names
 
     with _lock:
         if _installed is not None:
             given = (service_name, environment, exporter, otlp_endpoint, otlp_headers)
-            more = (propagation_mode, config_file, config, tracer_provider)
+            more = (propagation_mode, auto_instrument, config_file, config, tracer_provider)
             if any(v is not None for v in given + more):
                 warn_misuse(
                     "botanu is already enabled; these settings were ignored. "
@@ -102,6 +109,11 @@ def enable(
             otlp_endpoint=otlp_endpoint,
             otlp_headers=dict(otlp_headers) if otlp_headers is not None else None,
             propagation_mode=propagation_mode,
+            auto_instrument=(
+                auto_instrument_names(auto_instrument, "code")
+                if auto_instrument is not None
+                else None
+            ),
         )
         if config is not None:
             code = code.merged_over(config)
@@ -111,6 +123,10 @@ def enable(
             logger.info("botanu: OTEL_SDK_DISABLED=true, tracing stays off")
             return resolved
         _installed = _install(resolved, tracer_provider)
+        if resolved.auto_instrument:
+            from botanu.integrations._auto import instrument
+
+            _installed.auto = instrument(resolved.auto_instrument, _installed.provider)
         return resolved
 
 
@@ -124,6 +140,8 @@ def disable() -> None:
         installed, _installed = _installed, None
         if installed is None:
             return
+        if installed.auto is not None:
+            installed.auto.undo()
         enricher = getattr(installed.provider, _ENRICHER_ATTR, None)
         if isinstance(enricher, RunContextEnricher):
             enricher.enabled = False

@@ -36,6 +36,7 @@ _ENV: tuple[tuple[str, str], ...] = (
     ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "otlp_endpoint"),
     ("OTEL_EXPORTER_OTLP_ENDPOINT", "otlp_endpoint"),
     ("BOTANU_PROPAGATION_MODE", "propagation_mode"),
+    ("BOTANU_AUTO_INSTRUMENT", "auto_instrument"),  # comma-separated: openai,httpx
 )
 
 # YAML path -> setting
@@ -47,6 +48,7 @@ _YAML: dict[tuple[str, ...], str] = {
     ("otlp", "endpoint"): "otlp_endpoint",
     ("otlp", "headers"): "otlp_headers",
     ("propagation", "mode"): "propagation_mode",
+    ("auto_instrument",): "auto_instrument",  # a list of names, or one comma-separated string
 }
 
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
@@ -66,6 +68,8 @@ class BotanuConfig:
     otlp_endpoint: str | None = None
     otlp_headers: Mapping[str, str] | None = None
     propagation_mode: str | None = None
+    # short names of OpenTelemetry instrumentors to turn on (botanu.integrations._auto)
+    auto_instrument: tuple[str, ...] | None = None
     sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -125,6 +129,8 @@ class BotanuConfig:
                 if not isinstance(raw, Mapping):
                     raise BotanuConfigError(f"otlp.headers in {source} must be a mapping")
                 value = {str(k): str(v) for k, v in raw.items()}
+            elif name == "auto_instrument":
+                value = auto_instrument_names(raw, source)
             else:
                 value = str(raw)
             cleaned[name] = value
@@ -187,6 +193,29 @@ class BotanuConfig:
                 ) from None
         if self.service_name is not None and not self.service_name.strip():
             raise BotanuConfigError("service_name must not be blank")
+        if self.auto_instrument:
+            from botanu.integrations._auto import known_names, unknown_names
+
+            unknown = unknown_names(self.auto_instrument)
+            if unknown:
+                raise BotanuConfigError(
+                    f"auto_instrument names {', '.join(map(repr, unknown))} "
+                    f"(from {self._where('auto_instrument')}) are not instrumentations "
+                    f"botanu knows; use names from: {', '.join(known_names())}"
+                )
+
+
+def auto_instrument_names(raw: object, source: str) -> tuple[str, ...]:
+    """A list of names or one comma-separated string, as lower-cased unique names."""
+    from botanu.integrations._auto import normalise_names
+
+    try:
+        return normalise_names(raw)
+    except TypeError:
+        raise BotanuConfigError(
+            f"auto_instrument in {source} must be a list of names or a comma-separated "
+            f"string such as 'openai,httpx', got {raw!r}"
+        ) from None
 
 
 def _otel_exporter_hint(value: str) -> str:

@@ -200,6 +200,13 @@ class _RunSpec:
                 customer_id = customer_id or parent_run.customer_id
                 tenant_id = tenant_id or parent_run.tenant_id
                 environment = environment or parent_run.environment
+            lineage = _runtime.retry_lineage(parent)
+            previous = lineage.previous if lineage is not None else None
+            if lineage is not None and previous is not None and previous.workflow == self.name:
+                # a later attempt of a retried call: the same event, attempt + 1
+                run = RunContext.create_retry(previous)
+                lineage.opened = run
+                return start_run(run, self.span_name, auto_success=self.auto_success, owner=owner)
             run_id = generate_run_id()
             run = RunContext(
                 run_id=run_id,
@@ -212,6 +219,8 @@ class _RunSpec:
                 parent_run_id=parent_run.run_id if parent_run is not None else None,
                 root_run_id=run_id,
             )
+            if lineage is not None:  # the first attempt: later ones retry this run
+                lineage.opened = run
             return start_run(run, self.span_name, auto_success=self.auto_success, owner=owner)
         except Exception:
             report_internal_error("run start")

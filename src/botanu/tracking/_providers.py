@@ -9,39 +9,66 @@ from __future__ import annotations
 from botanu import semconv
 from botanu._internal.guard import warn_misuse
 
+# Keys are compared lower-cased with "-" and " " read as "_" ("Azure-OpenAI" -> "azure_openai")
 _GEN_AI_PROVIDERS: dict[str, str] = {
-    "openai": semconv.PROVIDER_OPENAI,
-    "anthropic": semconv.PROVIDER_ANTHROPIC,
+    # the registry's own values map to themselves
+    **{
+        value: value
+        for value in (
+            semconv.PROVIDER_OPENAI,
+            semconv.PROVIDER_ANTHROPIC,
+            semconv.PROVIDER_AWS_BEDROCK,
+            semconv.PROVIDER_AZURE_OPENAI,
+            semconv.PROVIDER_AZURE_INFERENCE,
+            semconv.PROVIDER_GCP_GEN_AI,
+            semconv.PROVIDER_GCP_VERTEX_AI,
+            semconv.PROVIDER_GCP_GEMINI,
+            semconv.PROVIDER_COHERE,
+            semconv.PROVIDER_MISTRAL_AI,
+            semconv.PROVIDER_GROQ,
+            semconv.PROVIDER_DEEPSEEK,
+            semconv.PROVIDER_PERPLEXITY,
+            semconv.PROVIDER_X_AI,
+            semconv.PROVIDER_IBM_WATSONX,
+            semconv.PROVIDER_MOONSHOT_AI,
+        )
+    },
+    "open_ai": semconv.PROVIDER_OPENAI,
     "claude": semconv.PROVIDER_ANTHROPIC,
+    "anthropic_ai": semconv.PROVIDER_ANTHROPIC,
     "bedrock": semconv.PROVIDER_AWS_BEDROCK,
     "aws_bedrock": semconv.PROVIDER_AWS_BEDROCK,
-    "aws.bedrock": semconv.PROVIDER_AWS_BEDROCK,
+    "amazon_bedrock": semconv.PROVIDER_AWS_BEDROCK,
+    "bedrock_runtime": semconv.PROVIDER_AWS_BEDROCK,
     "azure": semconv.PROVIDER_AZURE_OPENAI,
     "azure_openai": semconv.PROVIDER_AZURE_OPENAI,
     "az.ai.openai": semconv.PROVIDER_AZURE_OPENAI,
-    "azure.ai.openai": semconv.PROVIDER_AZURE_OPENAI,
+    "azure_ai_inference": semconv.PROVIDER_AZURE_INFERENCE,
     "az.ai.inference": semconv.PROVIDER_AZURE_INFERENCE,
-    "azure.ai.inference": semconv.PROVIDER_AZURE_INFERENCE,
     "vertex": semconv.PROVIDER_GCP_VERTEX_AI,
     "vertex_ai": semconv.PROVIDER_GCP_VERTEX_AI,
     "vertexai": semconv.PROVIDER_GCP_VERTEX_AI,
-    "gcp.vertex_ai": semconv.PROVIDER_GCP_VERTEX_AI,
+    "google_vertex": semconv.PROVIDER_GCP_VERTEX_AI,
+    "google_vertex_ai": semconv.PROVIDER_GCP_VERTEX_AI,
     "gemini": semconv.PROVIDER_GCP_GEMINI,
     "google": semconv.PROVIDER_GCP_GEMINI,
-    "gcp.gemini": semconv.PROVIDER_GCP_GEMINI,
-    "gcp.gen_ai": semconv.PROVIDER_GCP_GEN_AI,
-    "cohere": semconv.PROVIDER_COHERE,
+    "google_ai_studio": semconv.PROVIDER_GCP_GEMINI,
+    "google_gemini": semconv.PROVIDER_GCP_GEMINI,
+    "google_genai": semconv.PROVIDER_GCP_GEN_AI,
+    "cohere_ai": semconv.PROVIDER_COHERE,
     "mistral": semconv.PROVIDER_MISTRAL_AI,
     "mistralai": semconv.PROVIDER_MISTRAL_AI,
-    "mistral_ai": semconv.PROVIDER_MISTRAL_AI,
-    "groq": semconv.PROVIDER_GROQ,
-    "deepseek": semconv.PROVIDER_DEEPSEEK,
-    "perplexity": semconv.PROVIDER_PERPLEXITY,
+    "groq_cloud": semconv.PROVIDER_GROQ,
+    "deep_seek": semconv.PROVIDER_DEEPSEEK,
+    "perplexity_ai": semconv.PROVIDER_PERPLEXITY,
     "xai": semconv.PROVIDER_X_AI,
-    "x_ai": semconv.PROVIDER_X_AI,
     "grok": semconv.PROVIDER_X_AI,
     "watsonx": semconv.PROVIDER_IBM_WATSONX,
-    "ibm.watsonx.ai": semconv.PROVIDER_IBM_WATSONX,
+    "watsonx.ai": semconv.PROVIDER_IBM_WATSONX,
+    "ibm_watsonx": semconv.PROVIDER_IBM_WATSONX,
+    "moonshot": semconv.PROVIDER_MOONSHOT_AI,
+    "moonshotai": semconv.PROVIDER_MOONSHOT_AI,
+    "kimi": semconv.PROVIDER_MOONSHOT_AI,
 }
 
 _MESSAGING_SYSTEMS: dict[str, str] = {
@@ -89,8 +116,15 @@ def name_or_unknown(kind: str, value: object) -> str:
 
 
 def gen_ai_provider(name: object) -> str:
-    key = name_or_unknown("provider", name).lower()
-    return _GEN_AI_PROVIDERS.get(key, key)
+    """The well-known `gen_ai.provider.name` for `name`; other names pass through lower-cased."""
+    return known_gen_ai_provider(name_or_unknown("provider", name))
+
+
+def known_gen_ai_provider(name: str) -> str:
+    """`gen_ai_provider` for a name already known to be a string (no warning)."""
+    lowered = name.strip().lower()
+    key = lowered.replace("-", "_").replace(" ", "_")
+    return _GEN_AI_PROVIDERS.get(key, lowered)
 
 
 def messaging_system(name: object) -> str:

@@ -1,5 +1,5 @@
-"""`track_llm_call` and `track_tool_call`: one CLIENT span per model or tool call, on the
-current OpenTelemetry GenAI semantic-convention names.
+"""`track_llm_call` and `track_tool_call`: one span per model or tool call, on the current
+OpenTelemetry GenAI semantic-convention names.
 
 Token counts follow the OTel convention: input includes cache reads and writes, output
 includes reasoning tokens.
@@ -14,9 +14,10 @@ from typing import Any
 from opentelemetry.trace import SpanKind
 
 from botanu import semconv
-from botanu._internal.guard import warn_misuse
+from botanu._internal.guard import report_internal_error, warn_misuse
 from botanu.tracking._providers import gen_ai_provider, name_or_unknown
 from botanu.tracking._span import SpanTracker, count_or_none, text_or_none
+from botanu.tracking._usage import response_attributes
 
 __all__ = ["LLMTracker", "ModelOperation", "ToolTracker", "track_llm_call", "track_tool_call"]
 
@@ -50,17 +51,28 @@ class LLMTracker(SpanTracker):
         cache_read_tokens: int | None = None,
         cache_write_tokens: int | None = None,
         reasoning_tokens: int | None = None,
+        *,
+        cache_write_1h_tokens: int | None = None,
     ) -> LLMTracker:
         """Record usage. `input_tokens` includes cache reads and writes (OTel convention).
 
         A total smaller than its own cache parts can only be an exclusive count (as
         Anthropic's API reports it): that is a warning, and the parts are added in.
+        `cache_write_1h_tokens` is the part of the cache writes kept for one hour
+        (Anthropic prices it apart from 5-minute writes).
         """
         inp = count_or_none("input_tokens", input_tokens)
         out = count_or_none("output_tokens", output_tokens)
         read = count_or_none("cache_read_tokens", cache_read_tokens)
         write = count_or_none("cache_write_tokens", cache_write_tokens)
         reasoning = count_or_none("reasoning_tokens", reasoning_tokens)
+        one_hour = count_or_none("cache_write_1h_tokens", cache_write_1h_tokens)
+        if one_hour is not None and write is not None and one_hour > write:
+            warn_misuse(
+                f"cache_write_1h_tokens ({one_hour}) is larger than cache_write_tokens "
+                f"({write}): it is a part of the cache writes. It was left out."
+            )
+            one_hour = None
         cached = (read or 0) + (write or 0)
         if inp is not None and inp < cached:
             warn_misuse(
@@ -82,8 +94,35 @@ class LLMTracker(SpanTracker):
                 semconv.GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS: write,
                 semconv.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS: write,
                 semconv.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS: reasoning,
+                semconv.CACHE_WRITE_1H_INPUT_TOKENS: one_hour,
             }
         )
+        return self
+
+    def set_response(self, response: object) -> LLMTracker:
+        """Record what a provider's response says: usage, response model, response id,
+        finish reason (and OpenAI's billed service tier).
+
+        Takes, without importing either SDK: an OpenAI chat completion or stream chunk
+        (the last one carries usage with `stream_options={"include_usage": True}`), a
+        Responses API object or `response.completed` event, an Anthropic `Message`
+        (also `stream.get_final_message()`) or stream event (`message_start`,
+        `message_delta`), or the JSON of any of these as a dict. Call it once with the
+        response, or with every chunk of a stream. Anthropic's input count, which
+        excludes cache reads and writes, is converted to the OTel convention.
+        """
+        if response is None or isinstance(response, (str, bytes, int, float)):
+            warn_misuse(
+                f"set_response takes a provider's response object, got {response!r}; "
+                "use set_tokens for plain counts."
+            )
+            return self
+        try:
+            attributes = response_attributes(response)
+        except Exception:
+            report_internal_error("LLMTracker.set_response")
+            return self
+        self._set(attributes)
         return self
 
     def set_request_id(
@@ -194,13 +233,34 @@ def track_llm_call(
     return LLMTracker(f"{op} {model_name}", span_attributes)
 
 
-def track_tool_call(name: str, *, provider: str | None = None, **attributes: Any) -> ToolTracker:
-    """Track one agent tool execution (GenAI `execute_tool`)."""
+def track_tool_call(
+    name: str,
+    *,
+    call_id: str | None = None,
+    tool_type: str | None = None,
+    description: str | None = None,
+    provider: str | None = None,
+    **attributes: Any,
+) -> ToolTracker:
+    """Track one agent tool execution: a GenAI `execute_tool {name}` INTERNAL span.
+
+    `call_id` is the id the model gave the tool call (`gen_ai.tool.call.id`), to join it
+    to the model call that asked for it; `tool_type` is `function`, `extension` or
+    `datastore` (`gen_ai.tool.type`).
+    """
     name = name_or_unknown("tool name", name)
     span_attributes: dict[str, Any] = {
         semconv.GEN_AI_OPERATION_NAME: ModelOperation.EXECUTE_TOOL.value,
         semconv.GEN_AI_TOOL_NAME: name,
     }
+    for key, value, label in (
+        (semconv.GEN_AI_TOOL_CALL_ID, call_id, "call_id"),
+        (semconv.GEN_AI_TOOL_TYPE, tool_type, "tool_type"),
+        (semconv.GEN_AI_TOOL_DESCRIPTION, description, "description"),
+    ):
+        text = text_or_none(label, value)
+        if text:
+            span_attributes[key] = text
     if provider is not None:
         span_attributes[semconv.GEN_AI_PROVIDER_NAME] = gen_ai_provider(provider)
     span_attributes.update({k: v for k, v in attributes.items() if v is not None})

@@ -1,0 +1,1 @@
+"""Optional glue between botanu and other libraries; each module imports its library lazily."""
