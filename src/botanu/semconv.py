@@ -90,6 +90,9 @@ ERROR_TYPE: Final = "error.type"
 # botanu's own LLM-call attributes (no OTel convention exists for these)
 LLM_CLIENT_REQUEST_ID: Final = "botanu.llm.client_request_id"
 LLM_ATTEMPT: Final = "botanu.llm.attempt"
+# on a tracked model call whose client instrumentation made its own span with the same
+# usage inside it: the engine prices the inner span only, so the call is counted once
+LLM_USAGE_ON_CHILD: Final = "botanu.llm.usage_on_child"
 TOOL_RESULT_PREFIX: Final = "botanu.tool.result."
 
 # well-known gen_ai.provider.name values

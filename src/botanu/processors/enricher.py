@@ -10,6 +10,7 @@ from typing import Any
 
 from opentelemetry.context import Context
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor, SynchronousMultiSpanProcessor
+from opentelemetry.trace import SpanKind
 
 from botanu import semconv
 from botanu._internal.fast_attributes import write_attributes
@@ -23,6 +24,7 @@ _RUN_KEY = _runtime.RUN_KEY
 _BAGGAGE_KEY = _runtime.BAGGAGE_KEY
 _RUN_ID = semconv.RUN_ID
 _get_current = _runtime.fast_current_context
+_OPEN_LLM_CALL = _runtime.OPEN_LLM_CALL_KEY
 
 
 class RunContextEnricher(SpanProcessor):
@@ -45,6 +47,9 @@ class RunContextEnricher(SpanProcessor):
         try:
             # a Context is a dict: one look-up for botanu's run, one for baggage
             ctx = parent_context if parent_context is not None else _get_current()
+            call: Any = ctx.get(_OPEN_LLM_CALL)
+            if call is not None and span.kind is SpanKind.CLIENT:
+                call.saw_nested_span(span)
             scope: Any = ctx.get(_RUN_KEY)
             if scope is not None:
                 attributes = scope.attributes

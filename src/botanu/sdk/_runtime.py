@@ -20,6 +20,8 @@ from botanu import semconv
 from botanu.models.run_context import RunContext
 
 RUN_KEY = context_api.create_key("botanu.run")
+# the model-call tracker open in a context: it notes the client spans started inside it
+OPEN_LLM_CALL_KEY = context_api.create_key("botanu.open_llm_call")
 # OpenTelemetry keeps baggage as one dict under this context key; reading it directly
 # saves the enricher a copy per span. Fall back to the public API if it ever moves.
 BAGGAGE_KEY: Any = getattr(baggage_api, "_BAGGAGE_KEY", None)

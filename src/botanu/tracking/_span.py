@@ -23,6 +23,7 @@ class SpanTracker:
     """Base of the trackers: `with tracker_factory(...) as tracker:` opens the span."""
 
     __slots__ = ("_attributes", "_error_recorded", "_kind", "_name", "_pending", "_token", "span")
+    _sees_nested_calls = False  # model-call trackers note the client spans opened inside
 
     def __init__(
         self, name: str, attributes: dict[str, Any], kind: SpanKind = SpanKind.CLIENT
@@ -43,10 +44,19 @@ class SpanTracker:
                 attributes=self._attributes,
                 record_exception=False,
             )
-            self._token = context_api.attach(trace.set_span_in_context(self.span))
+            ctx = trace.set_span_in_context(self.span)
+            if self._sees_nested_calls:
+                ctx = context_api.set_value(_runtime.OPEN_LLM_CALL_KEY, self, ctx)
+            self._token = context_api.attach(ctx)
         except Exception:
             report_internal_error(f"{type(self).__name__} start")
         return self
+
+    def saw_nested_span(self, span: Span) -> None:
+        """A CLIENT span started inside this tracker's block (model-call trackers only)."""
+
+    def _before_end(self) -> None:
+        """Last values to write before the span ends."""
 
     def __exit__(
         self,
@@ -57,6 +67,7 @@ class SpanTracker:
         if exc is not None:
             self.set_error(exc)
         try:
+            self._before_end()
             if self._pending:
                 write_attributes(self.span, self._pending, overwrite=True)
             token, self._token = self._token, None

@@ -8,10 +8,10 @@ includes reasoning tokens.
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from opentelemetry.trace import SpanKind
+from opentelemetry.trace import Span, SpanKind
 
 from botanu import semconv
 from botanu._internal.guard import report_internal_error, warn_misuse
@@ -39,10 +39,42 @@ class ModelOperation(str, enum.Enum):
         return self.value
 
 
-class LLMTracker(SpanTracker):
-    """What `track_llm_call` yields: setters for usage and ids of one model call."""
+_USAGE_NAMES = (
+    semconv.GEN_AI_USAGE_INPUT_TOKENS,
+    semconv.GEN_AI_USAGE_OUTPUT_TOKENS,
+    semconv.GEN_AI_USAGE_PROMPT_TOKENS_DEPRECATED,
+    semconv.GEN_AI_USAGE_COMPLETION_TOKENS_DEPRECATED,
+)
 
-    __slots__ = ()
+
+class LLMTracker(SpanTracker):
+    """What `track_llm_call` yields: setters for usage and ids of one model call.
+
+    A client library that traces its own calls (the Anthropic SDK does by default, so do
+    the OpenAI and Anthropic instrumentors) opens a second span with the same usage inside
+    this one. When such a span reported usage, this span is marked `usage_on_child` and
+    the engine prices the inner span only: the call is counted once.
+    """
+
+    __slots__ = ("_nested",)
+    _sees_nested_calls = True
+
+    def __init__(self, name: str, attributes: dict[str, Any]) -> None:
+        super().__init__(name, attributes)
+        self._nested: list[Span] = []
+
+    def saw_nested_span(self, span: Span) -> None:
+        if span is not self.span and len(self._nested) < 8:
+            self._nested.append(span)
+
+    def _before_end(self) -> None:
+        for span in self._nested:
+            # the SDK's Span exposes what was recorded; the API type does not say so
+            attributes: Mapping[str, Any] = getattr(span, "attributes", None) or {}
+            if any(attributes.get(name) is not None for name in _USAGE_NAMES):
+                self._pending[semconv.LLM_USAGE_ON_CHILD] = True
+                break
+        self._nested.clear()
 
     def set_tokens(
         self,
