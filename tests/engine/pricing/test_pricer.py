@@ -151,6 +151,15 @@ def test_a_span_with_nothing_to_price_gets_no_line(pricer, span, fields):
     assert pricer.price(span(**fields)) is None
 
 
+def test_a_call_whose_usage_is_on_its_inner_span_is_priced_there_only(pricer, span):
+    outer = llm_span(span, "anthropic", "claude-sonnet-4-5", input_tokens=100, output_tokens=10)
+    outer.attributes = {"botanu.llm.usage_on_child": "true"}
+
+    assert pricer.price(outer) is None
+    inner = llm_span(span, "anthropic", "claude-sonnet-4-5", input_tokens=100, output_tokens=10)
+    assert pricer.price(inner).amount == Decimal("0.00045")  # (100*3 + 10*15) / 1e6
+
+
 def test_zero_tokens_is_an_explicit_zero_not_nothing(pricer, span):
     line = pricer.price(llm_span(span, "openai", "gpt-4o", input_tokens=0, output_tokens=0))
 

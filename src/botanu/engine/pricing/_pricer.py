@@ -19,6 +19,7 @@ from botanu.engine.pricing._rate_card import (
 )
 from botanu.engine.pricing._resources import has_billable_usage, price_entries, select
 from botanu.engine.records import CostLine, PriceSource, SpanRecord
+from botanu.semconv import LLM_USAGE_ON_CHILD
 
 __all__ = ["Pricer"]
 
@@ -70,7 +71,10 @@ class Pricer:
         return self._llm.version
 
     def price(self, record: SpanRecord) -> CostLine | None:
-        """The cost line of one span, or None when the span has no usage to price."""
+        """The cost line of one span, or None when the span has no usage to price (or
+        its usage is priced on the client library's own span inside it)."""
+        if record.attributes.get(LLM_USAGE_ON_CHILD) == "true":
+            return None
         reported = record.reported_cost
         if reported is not None and reported.is_finite() and reported >= 0:
             return CostLine(
