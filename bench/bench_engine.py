@@ -2,8 +2,9 @@
 
     python bench/bench_engine.py [--spans N] [--report-spans N]
 
-(a) decoded spans -> normalized, priced and stored rows per second on one core, beside
-    raw DuckDB inserting the same rows already typed (Arrow);
+(a) decoded spans -> normalized, priced and stored rows per second on one core, through
+    `ingest_payloads` (OTLP-export-sized payloads), then stage by stage, beside raw
+    DuckDB inserting the same rows already typed (Arrow);
 (b) the cost-per-outcome report over N synthetic spans, beside raw DuckDB running the
     same aggregate on one pre-typed table.
 """
@@ -18,16 +19,20 @@ import time
 from pathlib import Path
 
 from botanu.engine.costing import cost_per_outcome
-from botanu.engine.ingest import RawSpan, normalize
-from botanu.engine.service import default_pricer, price_records
+from botanu.engine.ingest import RawSpan
+from botanu.engine.ingest.columnar import normalize_batch
+from botanu.engine.pricing._bulk import bulk_pricer
+from botanu.engine.service import _cycle_collector_paused, default_pricer, ingest_payloads
 from botanu.store import open_store
 
 T0 = 1_793_534_400_000_000_000  # 2026-11-01
+EXPORT_SPANS = 512  # spans per OTLP export: the SDK's BatchSpanProcessor default
 
 
 def raw_spans(count: int, seed: int = 1) -> list[RawSpan]:
     """A realistic mix: a run span, LLM calls, a warehouse query, storage and queue spans."""
     rng = random.Random(seed)
+    resource = {"service.name": "bench"}  # one per export, as the OTLP decoders share it
     spans = []
     for i in range(count):
         run = i // 8
@@ -68,7 +73,7 @@ def raw_spans(count: int, seed: int = 1) -> list[RawSpan]:
                 end_ns=T0 + i * 1000 + 500,
                 status_code="unset",
                 attributes=attributes,
-                resource={"service.name": "bench"},
+                resource=resource,
             )
         )
     return spans
@@ -76,22 +81,35 @@ def raw_spans(count: int, seed: int = 1) -> list[RawSpan]:
 
 def bench_ingest(count: int, folder: Path) -> None:
     import duckdb
-    import pyarrow as pa
 
     raws = raw_spans(count)
+    payloads = [raws[i : i + EXPORT_SPANS] for i in range(0, count, EXPORT_SPANS)]
     pricer = default_pricer()
-    start = time.perf_counter()
-    records = [normalize(r) for r in raws]
-    normalized = time.perf_counter()
-    lines = price_records(records, pricer)
-    priced = time.perf_counter()
-    with open_store(str(folder / "ingest.duckdb")) as store:
-        store.write(records, lines)
-    stored = time.perf_counter()
-    ours = count / (stored - start)
+    rates = []
+    # the first pass pays for imports, quotes and the allocator's first pages; the second
+    # is what a long-running receiver sees
+    for name in ("first.duckdb", "ingest.duckdb"):
+        with open_store(str(folder / name)) as store:
+            start = time.perf_counter()
+            stored = ingest_payloads(store, payloads, pricer)
+            rates.append(count / (time.perf_counter() - start))
+        assert stored == count, stored
+    first, ours = rates
+    # the same spans stage by stage, into a fresh store
+    bulk = bulk_pricer(pricer)
+    with open_store(str(folder / "stages.duckdb")) as store, _cycle_collector_paused():
+        t0 = time.perf_counter()
+        batch = normalize_batch(raws)
+        t1 = time.perf_counter()
+        costs = bulk.price_batch(batch)
+        t2 = time.perf_counter()
+        table = batch.to_arrow(costs)
+        t3 = time.perf_counter()
+        store.write_batch(table)
+        t4 = time.perf_counter()
+    one_by_one = bulk.spans_one_by_one / max(bulk.spans_priced, 1)
     # raw DuckDB: the same rows, already typed, into a table of the same width
-    columns = {name: [getattr(r, name) for r in records] for name in ("trace_id", "span_id")}
-    typed = pa.table({**columns, "start_ns": [r.start_ns for r in records]})
+    typed = table.select(["trace_id", "span_id", "start_ns"])
     con = duckdb.connect(str(folder / "raw.duckdb"))
     con.execute("CREATE TABLE t (trace_id VARCHAR, span_id VARCHAR, start_ns BIGINT)")
     raw_start = time.perf_counter()
@@ -99,12 +117,17 @@ def bench_ingest(count: int, folder: Path) -> None:
     con.execute("INSERT INTO t SELECT * FROM typed").fetchall()
     raw = count / (time.perf_counter() - raw_start)
     con.close()
+
+    def rate(seconds: float) -> str:
+        return f"{count / seconds:,.0f}/s"
+
     stages = (
-        f"normalize {count / (normalized - start):,.0f}/s, "
-        f"price {count / (priced - normalized):,.0f}/s, store {count / (stored - priced):,.0f}/s"
+        f"normalize {rate(t1 - t0)}, price {rate(t2 - t1)}, to Arrow {rate(t3 - t2)}, "
+        f"store {rate(t4 - t3)}; {one_by_one:.1%} priced span by span"
     )
     print(
-        f"ingest   {count:,} spans: {ours:,.0f} spans/s decoded->priced+stored ({stages}); "
+        f"ingest   {count:,} spans: {ours:,.0f} spans/s decoded->priced+stored "
+        f"(first pass {first:,.0f}/s; {stages}); "
         f"raw DuckDB typed insert {raw:,.0f} rows/s  (target >= 100,000 spans/s)"
     )
 

@@ -1,36 +1,26 @@
 """The embedded store: one DuckDB file. Spans and cost lines go in as Arrow batches (the
 fast path; `executemany` is ~1000x slower), inside one transaction per write, so a write
-either lands whole or not at all. DuckDB allows one process per file.
+either lands whole or not at all. DuckDB allows one process per file. Amounts are kept
+as DECIMAL(38, 18): one with more places is rounded half-even to 18 on the way in.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Sequence
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from botanu.engine.batch import SpanBatch, stored_money
 from botanu.engine.records import CostLine, SpanRecord
-from botanu.store.base import QueryResult, StoreError
+from botanu.store.base import COST_COLUMNS, QueryResult, StoreError, span_row_schema
 
 __all__ = ["DuckDBStore"]
 
-_SPAN_FIELDS = [f.name for f in dataclasses.fields(SpanRecord)]
 _COST_FIELDS = [f.name for f in dataclasses.fields(CostLine)]
-_SCALAR_SPAN_FIELDS = [name for name in _SPAN_FIELDS if name != "attributes"]
-# cost line field -> span_rows column
-_COST_COLUMNS = {
-    "amount": "amount",
-    "currency": "currency",
-    "source": "price_source",
-    "catalog_version": "catalog_version",
-    "matched_provider": "matched_provider",
-    "matched_model": "matched_model",
-    "effective_date": "effective_date",
-    "estimated": "estimated",
-    "detail": "price_detail",
-}
 
 
 def _sql_files() -> list[tuple[str, str]]:
@@ -40,6 +30,7 @@ def _sql_files() -> list[tuple[str, str]]:
     return [(name, (folder / name).read_text(encoding="utf-8")) for name in names]
 
 
+@cache
 def _sql(name: str) -> str:
     return (resources.files("botanu.store") / "sql" / "duckdb" / name).read_text(encoding="utf-8")
 
@@ -72,6 +63,10 @@ class DuckDBStore:
             self._con = duckdb.connect(self.path, read_only=read_only)
         except duckdb.Error as exc:
             raise StoreError(f"cannot open the store {self.path}: {exc}") from None
+        if hasattr(os, "sched_getaffinity"):
+            # DuckDB sizes its pool by the machine's cores, not the ones this process may
+            # use: more threads than cores only take turns (a write then costs ~2x)
+            self._con.execute(f"SET threads = {max(1, len(os.sched_getaffinity(0)))}")
         if not read_only:
             self._migrate()
 
@@ -114,35 +109,40 @@ class DuckDBStore:
             raise StoreError(f"nothing was stored: {exc}") from exc
         low = min(span.start_ns for span in spans)
         high = max(span.start_ns for span in spans)
+        return self._insert(batch, low, high)
+
+    def write_batch(self, batch: Any) -> int:
+        """`write` for spans already in columns: an Arrow table shaped as
+        `span_row_schema()` (each span with its cost line), stored all or nothing."""
+        if batch.num_rows == 0:
+            return 0
+        import pyarrow.compute as pc
+
+        bounds = pc.min_max(batch.column("start_ns")).as_py()
+        return self._insert(batch, int(bounds["min"]), int(bounds["max"]))
+
+    def _insert(self, batch: Any, low: int, high: int) -> int:
+        """Insert the new rows of `batch` (start times within [low, high]) and merge their
+        run rollups, in one transaction; returns how many rows were new."""
         con = self._con
         _run(con, "BEGIN")
         try:
             con.register("_botanu_batch", batch)
-            # duplicates have the same start, so only stored rows in the batch's time
-            # window can match: zone maps skip the rest of the table
-            _run(
-                con,
-                "CREATE OR REPLACE TEMP TABLE _botanu_new AS "
-                "SELECT * FROM _botanu_batch b WHERE NOT EXISTS ("
-                "  SELECT 1 FROM span_rows s"
-                f"  WHERE s.start_ns BETWEEN {int(low)} AND {int(high)}"
-                "    AND s.trace_id = b.trace_id AND s.span_id = b.span_id) "
-                "QUALIFY row_number() OVER (PARTITION BY trace_id, span_id) = 1",
-            )
-            con.unregister("_botanu_batch")
-            _run(
-                con,
-                "INSERT INTO span_rows BY NAME SELECT *, "
-                "CASE WHEN price_source IS NOT NULL THEN current_timestamp END AS priced_at "
-                "FROM _botanu_new",
-            )
-            _run(con, _merge_sql(_rollup_sql("_botanu_new")))
-            inserted = self._count("_botanu_new")
-            _run(con, "DROP TABLE _botanu_new")
+            duplicates = con.execute(_sql("write_duplicates.sql"), [low, high]).fetchall()
+            source, inserted = "_botanu_batch", int(batch.num_rows)
+            if duplicates[0][0]:
+                _run(con, _sql("write_dedupe.sql"), [low, high])
+                source, inserted = "_botanu_new", self._count("_botanu_new")
+            _run(con, _sql("write_insert.sql").replace("__SOURCE__", source))
+            _run(con, _merge_sql(_rollup_sql(source)))
+            if source == "_botanu_new":
+                _run(con, "DROP TABLE _botanu_new")
             _run(con, "COMMIT")
         except Exception as exc:
             _run(con, "ROLLBACK")
             raise StoreError(f"nothing was stored: {exc}") from exc
+        finally:
+            con.unregister("_botanu_batch")
         return inserted
 
     def update_costs(self, cost_lines: Sequence[CostLine]) -> int:
@@ -153,7 +153,9 @@ class DuckDBStore:
         import pyarrow as pa
 
         con = self._con
-        lines = pa.Table.from_pydict(_columns(cost_lines, _COST_FIELDS), schema=_cost_schema())
+        columns = _columns(cost_lines, _COST_FIELDS)
+        columns["amount"] = [stored_money(amount) for amount in columns["amount"]]
+        lines = pa.Table.from_pydict(columns, schema=_cost_schema())
         _run(con, "BEGIN")
         try:
             con.register("_botanu_costs", lines)
@@ -247,62 +249,16 @@ def _span_batch(spans: Sequence[SpanRecord], cost_lines: Sequence[CostLine]) -> 
     """One Arrow table of span_rows shape: typed fields, attribute entries, cost line."""
     import pyarrow as pa
 
-    columns: dict[str, Any] = _columns(spans, _SCALAR_SPAN_FIELDS)
-    keys: list[str] = []
-    values: list[str] = []
-    offsets = [0]
-    for span in spans:
-        keys.extend(span.attributes)
-        values.extend(span.attributes.values())
-        offsets.append(len(keys))
-    entries = pa.StructArray.from_arrays(
-        [pa.array(keys, pa.string()), pa.array(values, pa.string())], names=["key", "value"]
-    )
-    columns["attributes"] = pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), entries)
     by_span = {(line.trace_id, line.span_id): line for line in cost_lines}
     matched = [by_span.get((span.trace_id, span.span_id)) for span in spans]
-    for field_name, column in _COST_COLUMNS.items():
-        columns[column] = [None if line is None else getattr(line, field_name) for line in matched]
-    schema = _span_schema()
-    cost_types = _cost_schema()
-    for field_name, column in _COST_COLUMNS.items():
-        schema = schema.append(pa.field(column, cost_types.field(field_name).type))
-    return pa.Table.from_pydict(columns, schema=schema)
-
-
-def _span_schema() -> Any:
-    import pyarrow as pa
-
-    types = {
-        "start_ns": pa.int64(),
-        "end_ns": pa.int64(),
-        "attempt": pa.int32(),
-        "is_run_span": pa.bool_(),
-        "outcome_value_amount": pa.float64(),
-        "request_units": pa.float64(),
-        "reported_cost": pa.decimal128(38, 18),
-        "attributes": pa.list_(pa.struct([("key", pa.string()), ("value", pa.string())])),
-    }
-    counts = {
-        "input_tokens",
-        "output_tokens",
-        "cache_read_tokens",
-        "cache_write_tokens",
-        "cache_write_1h_tokens",
-        "reasoning_tokens",
-        "bytes_scanned",
-        "rows",
-        "bytes_read",
-        "bytes_written",
-        "object_count",
-        "message_count",
-    }
-    return pa.schema(
-        [
-            (name, types.get(name, pa.int64() if name in counts else pa.string()))
-            for name in _SPAN_FIELDS
-        ]
-    )
+    schema = span_row_schema()
+    costs = {}
+    for field_name, column in COST_COLUMNS.items():
+        values = [None if line is None else getattr(line, field_name) for line in matched]
+        if field_name == "amount":
+            values = [stored_money(amount) for amount in values]
+        costs[column] = pa.array(values, schema.field(column).type)
+    return SpanBatch.from_records(spans).to_arrow(pa.table(costs))
 
 
 def _cost_schema() -> Any:

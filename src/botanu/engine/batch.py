@@ -1,0 +1,110 @@
+"""Spans as columns: one Arrow array per `SpanRecord` field, typed as the store keeps
+them, and the attributes as key/value entries. Ingest builds them without a Python object
+per span; bulk pricing reads them and the store takes them as they are.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from decimal import ROUND_HALF_EVEN, Context, Decimal
+from operator import attrgetter
+from typing import Any
+
+from botanu.engine.records import SpanRecord
+from botanu.store.base import COST_COLUMNS, span_row_schema
+
+__all__ = ["SCALAR_FIELDS", "SpanBatch", "stored_money", "typed_array"]
+
+SCALAR_FIELDS = tuple(f.name for f in dataclasses.fields(SpanRecord) if f.name != "attributes")
+_MONEY_PLACES = Decimal("1e-18")
+_MONEY_CONTEXT = Context(prec=60)
+
+
+def stored_money(amount: Decimal | None) -> Decimal | None:
+    """An amount as a DECIMAL(38, 18) column keeps it: beyond 18 places, rounded half-even."""
+    if amount is None or amount.as_tuple().exponent >= -18:  # type: ignore[operator]
+        return amount
+    return amount.quantize(_MONEY_PLACES, rounding=ROUND_HALF_EVEN, context=_MONEY_CONTEXT)
+
+
+def typed_array(name: str, values: list[Any]) -> Any:
+    """Python values of span_rows column `name` as an Arrow array of its type."""
+    import pyarrow as pa
+
+    kind = span_row_schema().field(name).type
+    if values.count(None) == len(values):
+        return pa.nulls(len(values), kind)
+    if pa.types.is_decimal(kind):  # NaN and infinities have no DECIMAL value
+        values = [stored_money(v) if v is not None and v.is_finite() else None for v in values]
+    return pa.array(values, kind)
+
+
+@dataclasses.dataclass(slots=True)
+class SpanBatch:
+    """Spans as columns. `arrays` holds every scalar field; `attributes` each span's
+    attributes as (key, value) text entries; `order[i]` is where row i came from, when
+    rows were regrouped on the way in."""
+
+    count: int
+    arrays: dict[str, Any]
+    attributes: Any
+    order: list[int] | None = None
+
+    @classmethod
+    def from_records(cls, records: Sequence[SpanRecord]) -> SpanBatch:
+        rows = list(map(attrgetter(*SCALAR_FIELDS), records))
+        columns = list(map(list, zip(*rows, strict=True))) if rows else [[] for _ in SCALAR_FIELDS]
+        arrays = {
+            name: typed_array(name, col) for name, col in zip(SCALAR_FIELDS, columns, strict=True)
+        }
+        return cls(len(records), arrays, attribute_entries([r.attributes for r in records]))
+
+    def array(self, name: str) -> Any:
+        return self.arrays[name]
+
+    def record(self, row: int) -> SpanRecord:
+        """Row `row` as a record (for the few spans priced one by one, and for tests)."""
+        fields = {name: self.arrays[name][row].as_py() for name in SCALAR_FIELDS}
+        entries = self.attributes[row].as_py() or []
+        attributes = {entry["key"]: entry["value"] for entry in entries}
+        return SpanRecord(**fields, attributes=attributes)
+
+    def to_arrow(self, costs: Any = None) -> Any:
+        """The span_rows batch: every span column, then the cost columns of `costs` (an
+        Arrow table with the span_rows cost column names; none given: no cost lines)."""
+        import pyarrow as pa
+
+        schema = span_row_schema()
+        arrays = [self.arrays[name] for name in SCALAR_FIELDS]
+        arrays.append(self.attributes)
+        for column in COST_COLUMNS.values():
+            if costs is None:
+                arrays.append(pa.nulls(self.count, schema.field(column).type))
+            else:
+                arrays.append(costs.column(column))
+        return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def attribute_entries(dicts: Sequence[dict[str, str]]) -> Any:
+    """Attribute dicts (text values) as the span_rows `attributes` list array."""
+    import pyarrow as pa
+
+    keys: list[str] = []
+    values: list[str] = []
+    offsets = [0]
+    for attributes in dicts:
+        keys.extend(attributes)
+        values.extend(attributes.values())
+        offsets.append(len(keys))
+    return entry_list(pa.array(offsets, pa.int32()), pa.array(keys, pa.string()), values)
+
+
+def entry_list(offsets: Any, keys: Any, values: Any) -> Any:
+    """A list-of-(key, value) array from offsets and flat keys and values."""
+    import pyarrow as pa
+
+    if not isinstance(values, pa.Array):
+        values = pa.array(values, pa.string())
+    entries = pa.StructArray.from_arrays([keys, values], names=["key", "value"])
+    return pa.ListArray.from_arrays(offsets, entries)

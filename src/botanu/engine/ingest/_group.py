@@ -1,0 +1,268 @@
+"""One group of `normalize_batch`: spans with the same attribute keys, normalized a
+column at a time into Arrow arrays, reading the same attributes in the same order as
+`normalize`. A column of one clean type takes the vectorised path; any other goes
+through `normalize`'s converters value by value, so the result is the same.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from itertools import chain
+from typing import Any
+
+from botanu import semconv as sc
+from botanu.engine.ingest.normalize import (
+    _MESSAGE_OPERATIONS,
+    _OLD_PROVIDERS,
+    _as_text,
+    _decimal,
+    _float,
+    _int,
+    _str,
+)
+
+__all__ = ["Group", "each", "text_array"]
+
+Array = Any  # a pyarrow array (pyarrow ships no type information)
+# SpanRecord field -> the attribute it is read from as text
+_TEXT_FIELDS = {
+    "run_id": sc.RUN_ID,
+    "event_id": sc.EVENT_ID,
+    "workflow": sc.WORKFLOW,
+    "workflow_label": sc.WORKFLOW_LABEL,
+    "customer_id": sc.CUSTOMER_ID,
+    "tenant_id": sc.TENANT_ID,
+    "parent_run_id": sc.PARENT_RUN_ID,
+    "root_run_id": sc.ROOT_RUN_ID,
+    "retry_of_run_id": sc.RETRY_OF_RUN_ID,
+    "outcome_status": sc.OUTCOME_STATUS,
+    "outcome_value_type": sc.OUTCOME_VALUE_TYPE,
+    "outcome_reason": sc.OUTCOME_REASON,
+    "outcome_error_type": sc.OUTCOME_ERROR_TYPE,
+    "team": sc.TEAM,
+    "cost_center": sc.COST_CENTER,
+    "region": sc.REGION,
+}
+_arange_cache: list[Array] = []
+
+
+def text_array(values: list[str | None]) -> Array:
+    import pyarrow as pa
+
+    return pa.array(values, pa.string())
+
+
+class _Column:
+    """One attribute's values across a group; `array` is set when they all are text, all
+    whole numbers or all booleans (Arrow refuses any mix, so its inference decides)."""
+
+    __slots__ = ("array", "has_none", "kind", "values")
+
+    def __init__(self, values: list[Any]) -> None:
+        import pyarrow as pa
+
+        self.values = values
+        self.kind: type | None = None
+        self.array: Array = None
+        try:
+            array = pa.array(values)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
+            array = None
+        kind = None if array is None else _KINDS.get(str(array.type))
+        if kind is not None and array.null_count == 0:
+            self.kind, self.array, self.has_none = kind, array, False
+        else:
+            self.has_none = None in values
+
+    def text(self) -> Array:
+        """`normalize._as_text` of each value (the attributes column)."""
+        import pyarrow as pa
+
+        if self.kind is str:
+            return self.array
+        if self.kind is not None:  # Arrow writes ints and bools as Python does (True: "true")
+            return self.array.cast(pa.string())
+        return text_array([_as_text(v) for v in self.values])
+
+
+_KINDS: dict[str, type] = {"string": str, "int64": int, "bool": bool}
+
+
+def _as_str(column: _Column) -> Array:
+    """`normalize._str` of each value."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if column.kind is str:
+        empty = pc.equal(column.array, "")
+        if empty.true_count:
+            return pc.if_else(empty, pa.scalar(None, pa.string()), column.array)
+        return column.array
+    if column.kind is int:
+        return column.array.cast(pa.string())
+    return text_array([_str(v) for v in column.values])
+
+
+def _as_count(column: _Column) -> Array:
+    """`normalize._int` of each value: whole numbers of 0 or more."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if column.kind is int:
+        if pc.min(column.array).as_py() < 0:
+            return pc.if_else(pc.less(column.array, 0), pa.scalar(None, pa.int64()), column.array)
+        return column.array
+    return pa.array([_int(v) for v in column.values], pa.int64())
+
+
+def each(convert: Callable[[Any], Any], kind: str) -> Callable[[_Column], Array]:
+    def apply(column: _Column) -> Array:
+        import pyarrow as pa
+
+        return pa.array([convert(v) for v in column.values], getattr(pa, kind)())
+
+    return apply
+
+
+class Group:
+    """Spans with the same attribute keys, in the same order."""
+
+    def __init__(self, keys: tuple[str, ...], attributes: list[dict[str, Any]], env: Array) -> None:
+        self.keys = keys
+        self.size = len(attributes)
+        # every value span after span, then each key's column by stride (faster than a
+        # look-up per span and key)
+        flat = list(chain.from_iterable(map(dict.values, attributes)))
+        width = len(keys)
+        self.columns = {key: _Column(flat[j::width]) for j, key in enumerate(keys)}
+        self.resource_environment = env
+
+    def first(self, convert: Callable[[_Column], Array], *keys: str) -> Array | None:
+        """`convert` of the first of `keys` that is not None on each span (`_first`)."""
+        present = [self.columns[k] for k in keys if k in self.columns]
+        if not present:
+            return None
+        if not present[0].has_none or len(present) == 1:
+            return convert(present[0])
+        merged = present[0].values
+        for column in present[1:]:
+            merged = [a if a is not None else b for a, b in zip(merged, column.values, strict=True)]
+        return convert(_Column(merged))
+
+    def text(self, *keys: str) -> Array | None:
+        return self.first(_as_str, *keys)
+
+    def count(self, *keys: str) -> Array | None:
+        return self.first(_as_count, *keys)
+
+    def entries(self) -> Array:
+        """The attributes column: each span's (key, value) entries, in the dict's order."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        from botanu.engine.batch import entry_list
+
+        width, size = len(self.keys), self.size
+        offsets = pc.multiply(_arange(size + 1), width).cast(pa.int32())
+        if not width:
+            return entry_list(offsets, pa.array([], pa.string()), [])
+        # texts are column by column; span i's entries are at j * size + i
+        position = _arange(size * width)
+        row = pc.divide(position, width)
+        column = pc.subtract(position, pc.multiply(row, width))
+        source = pc.add(pc.multiply(column, size), row)
+        texts = pa.concat_arrays([self.columns[k].text() for k in self.keys])
+        keys = pc.take(pa.array(self.keys, pa.string()), column)
+        return entry_list(offsets, keys, pc.take(texts, source))
+
+    def fields(self) -> dict[str, Array | None] | None:
+        """Every field read from attributes; None when the spans differ in category."""
+        from botanu.engine.ingest._usage import usage_fields
+
+        fields: dict[str, Array | None] = {
+            name: self.text(key) for name, key in _TEXT_FIELDS.items()
+        }
+        fields["attempt"] = self.count(sc.ATTEMPT)
+        fields["outcome_value_amount"] = self.first(
+            each(_float, "float64"), sc.OUTCOME_VALUE_AMOUNT
+        )
+        fields["reported_cost"] = self.first(
+            _reported, sc.REPORTED_COST, sc.OPENINFERENCE_COST_TOTAL, sc.OPENLIT_COST
+        )
+        own = self.text(sc.ENVIRONMENT)
+        fields["environment"] = _coalesce(own, self.resource_environment)
+        usage = usage_fields(self)
+        if usage is None:
+            return None
+        fields.update(usage)
+        return fields
+
+    def message_count(self, operation: Array | None) -> Array | None:
+        """The batch size, one for a single send or receive that does not say."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        count = self.count(sc.MESSAGING_BATCH_MESSAGE_COUNT)
+        if operation is None:
+            return count
+        single = pc.fill_null(pc.is_in(operation, pa.array(sorted(_MESSAGE_OPERATIONS))), False)
+        if count is None:
+            count = pa.nulls(self.size, pa.int64())
+        return pc.if_else(pc.and_(pc.is_null(count), single), pa.scalar(1, pa.int64()), count)
+
+    def storage_system(self) -> Array | None:
+        """The storage system, or s3 for a span that names an S3 bucket."""
+        system = self.text(sc.STORAGE_SYSTEM)
+        bucket = self.columns.get(sc.AWS_S3_BUCKET)
+        if bucket is None:
+            return system
+        s3 = text_array(["s3" if value else None for value in bucket.values])
+        return _coalesce(system, s3)
+
+    def provider(self) -> Array | None:
+        """The provider name, lower-cased, older spellings mapped to current ones."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        raw = self.text(
+            sc.GEN_AI_PROVIDER_NAME,
+            sc.GEN_AI_SYSTEM_DEPRECATED,
+            sc.OPENINFERENCE_PROVIDER,
+            sc.OPENINFERENCE_SYSTEM,
+        )
+        if raw is None:
+            return None
+        encoded = pc.dictionary_encode(raw)
+        names = [p.lower() if p else p for p in encoded.dictionary.to_pylist()]
+        spelled = pa.array([_OLD_PROVIDERS.get(p, p) if p else p for p in names], pa.string())
+        return pc.take(spelled, encoded.indices)
+
+
+def _reported(column: _Column) -> Array:
+    import pyarrow as pa
+
+    from botanu.engine.batch import stored_money
+
+    values = [stored_money(_decimal(v)) for v in column.values]
+    return pa.array(values, pa.decimal128(38, 18))
+
+
+def _coalesce(first: Array | None, second: Array | None) -> Array | None:
+    import pyarrow.compute as pc
+
+    if first is None or second is None:
+        return second if first is None else first
+    if first.null_count == 0:
+        return first
+    return pc.coalesce(first, second)
+
+
+def _arange(size: int) -> Array:
+    """0, 1, ..., size - 1 as int64 (a slice of one kept array)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not _arange_cache or len(_arange_cache[0]) < size:
+        ones = pa.repeat(pa.scalar(1, pa.int64()), max(size, 1 << 16) * 2)
+        _arange_cache[:] = [pc.cumulative_sum(ones, start=-1)]
+    return _arange_cache[0].slice(0, size)

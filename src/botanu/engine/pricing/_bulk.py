@@ -1,0 +1,424 @@
+"""Bulk pricing: a batch of spans into cost-line columns, exactly as `Pricer.price` would
+price each span. Spans are grouped by pricing key, one quote per key (kept across
+batches), amounts applied in one DuckDB statement (price.sql); spans a quote cannot
+price exactly are priced one by one by the pricer.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from collections.abc import Sequence
+from dataclasses import replace
+from decimal import Decimal
+from importlib import resources
+from typing import Any
+
+from botanu.engine.batch import SpanBatch, stored_money
+from botanu.engine.pricing._pricer import Pricer
+from botanu.engine.pricing._quotes import (
+    DAY_NS,
+    UNIT_CODES,
+    Quote,
+    QuoteBook,
+)
+from botanu.engine.pricing._rates import Line
+from botanu.engine.records import CostLine, SpanRecord
+from botanu.semconv import LLM_USAGE_ON_CHILD
+from botanu.store.base import COST_COLUMNS, span_row_schema
+
+__all__ = ["BulkPricer", "bulk_pricer"]
+
+_KEY_FIELDS = (
+    "category",
+    "provider",
+    "request_model",
+    "response_model",
+    "service_tier",
+    "system",
+    "operation",
+)
+_USAGE_FIELDS = (
+    "input_tokens",
+    "output_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
+    "cache_write_1h_tokens",
+    "reasoning_tokens",
+    "bytes_scanned",
+    "request_units",
+    "rows",
+    "bytes_read",
+    "bytes_written",
+    "object_count",
+    "message_count",
+)
+_RATES = ("in", "cr", "cw", "1h", "out")
+_BY_PRICER: weakref.WeakKeyDictionary[Pricer, BulkPricer] = weakref.WeakKeyDictionary()
+_BY_PRICER_LOCK = threading.Lock()
+
+
+def bulk_pricer(pricer: Pricer) -> BulkPricer:
+    """The bulk pricer of `pricer` (one per pricer, so its quotes outlive a batch)."""
+    with _BY_PRICER_LOCK:
+        found = _BY_PRICER.get(pricer)
+        if found is None:
+            found = _BY_PRICER[pricer] = BulkPricer(pricer)
+        return found
+
+
+class BulkPricer:
+    """Prices batches with the quotes of one `Pricer`; thread-safe (one batch at a time)."""
+
+    def __init__(self, pricer: Pricer) -> None:
+        self.pricer = pricer
+        self.quotes = QuoteBook(pricer)
+        self._lock = threading.Lock()
+        self._con: Any = None
+        self._relation: Any = None
+        # spans priced so far, and how many of them the pricer priced one by one
+        self.spans_priced = 0
+        self.spans_one_by_one = 0
+        self._sql = (resources.files("botanu.store") / "sql" / "duckdb" / "price.sql").read_text(
+            encoding="utf-8"
+        )
+
+    def price_records(self, records: Sequence[SpanRecord]) -> list[CostLine | None]:
+        """The cost line of each record (None: nothing to price), as `Pricer.price` gives it."""
+        batch = SpanBatch.from_records(records)
+        costs = self.price_batch(batch).to_pydict()
+        lines: list[CostLine | None] = []
+        for row, record in enumerate(records):
+            source = costs["price_source"][row]
+            if source is None:
+                lines.append(None)
+                continue
+            fields = {name: costs[column][row] for name, column in COST_COLUMNS.items()}
+            lines.append(
+                CostLine(
+                    trace_id=record.trace_id,
+                    span_id=record.span_id,
+                    category=record.category,
+                    **fields,
+                )
+            )
+        return lines
+
+    def price_batch(self, batch: SpanBatch) -> Any:
+        """The cost columns of every span of `batch`, in its order (an Arrow table)."""
+        with self._lock:
+            return self._price(batch)
+
+    # --- the steps --------------------------------------------------------------------------
+    def _price(self, batch: SpanBatch) -> Any:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        self.spans_priced += batch.count
+        if not batch.count:
+            return _no_costs()
+        quotes, per_row = self._match(batch)
+        table = _QuoteTable(quotes)
+        rows = {name: batch.array(name) for name in _USAGE_FIELDS}
+        rows["reported_cost"] = _reported(batch)
+        # each row gets its quote's columns (a take per column: no join, order kept)
+        indices = per_row
+        for name, column in table.quote_columns().items():
+            rows[name] = pc.take(column, indices)
+        result = self._run(pa.table(rows))
+        line = result.column("line").combine_chunks()
+        amount = result.column("amount").combine_chunks().cast(pa.decimal128(38, 18))
+        detail = result.column("detail").combine_chunks().cast(pa.string())
+        by_quote = pc.equal(line, -2)
+        if by_quote.true_count:
+            line, amount, detail = _price_by_quote(
+                quotes, per_row, (line, amount, detail), result, by_quote
+            )
+        fallback = pc.equal(line, -1)
+        if fallback.true_count:
+            line, amount = self._price_one_by_one(batch, table, line, amount, fallback)
+        counted_inside = _usage_on_child(batch)
+        if counted_inside is not None:  # priced on the client's own span inside it
+            line = pc.if_else(counted_inside, pa.scalar(None, line.type), line)
+            amount = pc.if_else(counted_inside, pa.scalar(None, amount.type), amount)
+        return table.cost_columns(line, amount, detail)
+
+    def _match(self, batch: SpanBatch) -> tuple[list[Quote], Any]:
+        """The quotes of the batch's keys, and each row's index among them (an Arrow
+        array): key columns dictionary-encoded and combined into one code per key."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        start = batch.array("start_ns")
+        if batch.count and pc.min(start).as_py() < 0:  # Arrow divides toward zero
+            days = pa.array([s // DAY_NS for s in start.to_pylist()], pa.int64())
+        else:
+            days = pc.divide(start, DAY_NS)
+        columns = [batch.array(name) for name in _KEY_FIELDS] + [days]
+        code: Any = None
+        width = 1  # how many codes `code` can hold
+        for column in columns:
+            encoded = pc.dictionary_encode(column, null_encoding="encode")
+            size = max(len(encoded.dictionary), 1)
+            part = encoded.indices.cast(pa.int64())
+            if code is not None and width * size >= 1 << 62:  # keep the product in range
+                code = pc.dictionary_encode(code).indices.cast(pa.int64())
+                width = int(pc.max(code).as_py() or 0) + 1
+            code = part if code is None else pc.add(pc.multiply(code, size), part)
+            width *= size
+        encoded = pc.dictionary_encode(code)
+        first_rows = pc.index_in(encoded.dictionary, value_set=code)
+        keys = zip(*(pc.take(c, first_rows).to_pylist() for c in columns), strict=True)
+        book = self.quotes
+        quotes = [book.quote(key) for key in keys]
+        return quotes, encoded.indices.cast(pa.int32())
+
+    def _run(self, rows: Any) -> Any:
+        import duckdb
+
+        if self._con is None:
+            self._con = duckdb.connect(":memory:")
+            self._con.execute("SET threads = 1")  # small statements: threads only add overhead
+        self._con.register("_price_rows", rows)
+        try:
+            # parsing the statement costs more than running it on a small batch: the
+            # relation is kept and reads whatever `_price_rows` is at the time
+            if self._relation is None:
+                self._relation = self._con.sql(self._sql)
+            return self._relation.to_arrow_table()
+        except duckdb.Error:
+            self._relation = self._con.sql(self._sql)
+            return self._relation.to_arrow_table()
+        finally:
+            self._con.unregister("_price_rows")
+
+    def _price_one_by_one(
+        self, batch: SpanBatch, table: _QuoteTable, line: Any, amount: Any, fallback: Any
+    ) -> tuple[Any, Any]:
+        """Price the rows marked -1 with the pricer itself; their lines join the table."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        rows = pc.indices_nonzero(fallback).to_pylist()
+        self.spans_one_by_one += len(rows)
+        ids = [table.add(self.pricer.price(batch.record(row))) for row in rows]
+        line = pc.replace_with_mask(line, fallback, pa.array(ids, pa.int32()))
+        amount = pc.replace_with_mask(amount, fallback, pa.nulls(len(rows), amount.type))
+        return line, amount
+
+
+def _price_by_quote(
+    quotes: list[Quote], per_row: Any, columns: tuple[Any, Any, Any], result: Any, mask: Any
+) -> tuple[Any, Any, Any]:
+    """Rows price.sql marked -2: unit prices it cannot apply exactly (a quantity off the
+    quote's step, request units given as floats), applied here with the pricer's own
+    arithmetic on the quote's entry; no record needed."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    line, amount, detail = columns
+    rows = pc.indices_nonzero(mask)
+    which = pc.take(per_row, rows).to_pylist()
+    counts = pc.take(result.column("qty"), rows).to_pylist()
+    floats = pc.take(result.column("request_units"), rows).to_pylist()
+    ids, amounts, details = [], [], []
+    for j, count, units_used in zip(which, counts, floats, strict=True):
+        units = quotes[j].units
+        assert units is not None
+        # request units as the pricer reads them: the float's shortest text (2.86, not
+        # 2.8599999...); anything else is a whole count
+        used = int(count) if units.unit != "request_units" else Decimal(repr(units_used))
+        ids.append(3 * j)
+        amounts.append(units.pricer_amount(used))
+        details.append(units.detail(used))
+    return (
+        pc.replace_with_mask(line, mask, pa.array(ids, line.type)),
+        pc.replace_with_mask(amount, mask, pa.array(amounts, amount.type)),
+        pc.replace_with_mask(detail, mask, pa.array(details, pa.string())),
+    )
+
+
+def _usage_on_child(batch: SpanBatch) -> Any:
+    """Rows marked `botanu.llm.usage_on_child` (a boolean mask), or None when none is:
+    `Pricer.price` gives them no line, their usage is priced on the span inside them."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    entries = pc.list_flatten(batch.attributes)
+    if not len(entries):
+        return None
+    marked = pc.and_(
+        pc.equal(entries.field("key"), LLM_USAGE_ON_CHILD), pc.equal(entries.field("value"), "true")
+    )
+    if not marked.true_count:
+        return None
+    rows = pc.filter(pc.list_parent_indices(batch.attributes), marked)
+    mask = [False] * batch.count
+    for row in rows.to_pylist():
+        mask[row] = True
+    return pa.array(mask, pa.bool_())
+
+
+def _no_costs() -> Any:
+    import pyarrow as pa
+
+    schema = span_row_schema()
+    return pa.table({c: pa.array([], schema.field(c).type) for c in COST_COLUMNS.values()})
+
+
+def _reported(batch: SpanBatch) -> Any:
+    """The reported costs the pricer would take (not negative), as stored."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    reported = batch.array("reported_cost")
+    if reported.null_count == batch.count:
+        return reported
+    # NaN and infinities cannot reach a DECIMAL column; a negative cost is ignored
+    return pc.if_else(pc.less(reported, 0), pa.scalar(None, reported.type), reported)
+
+
+class _QuoteTable:
+    """The quotes of one batch as Arrow columns: quote j owns lines 3j (its own), 3j+1
+    (no usage) and 3j+2 (a reported cost); lines priced one by one are appended."""
+
+    def __init__(self, quotes: list[Quote]) -> None:
+        self.quotes = quotes
+        self.lines: list[Line | None] = []
+        for quote in quotes:
+            self.lines.extend((quote.line, quote.absent, quote.reported))
+
+    def add(self, line: CostLine | None) -> int | None:
+        if line is None:
+            return None
+        self.lines.append(
+            Line.of(replace(line, amount=stored_money(line.amount)), keep_amount=True)
+        )
+        return len(self.lines) - 1
+
+    def quote_columns(self) -> dict[str, Any]:
+        """One Arrow array per price.sql quote column, quote j at position j."""
+        import pyarrow as pa
+
+        money = pa.decimal128(38, 18)
+        cols: dict[str, list[Any]] = {name: [] for name in _QUOTE_TYPES}
+        for j, quote in enumerate(self.quotes):
+            rates, units = quote.tokens, quote.units
+            values: dict[str, Any] = {
+                "q_id": 3 * j,
+                "q_kind": quote.kind,
+                "q_usage": quote.usage,
+                "q_alt": 3 * j + 1 if quote.absent is not None else None,
+                "q_rep": 3 * j + 2,
+            }
+            if rates is not None:
+                values["q_tier"] = rates.tier_start
+                values["q_max_tokens"] = rates.max_tokens
+                for name, base, high in zip(_RATES, rates.base, rates.high, strict=True):
+                    values[f"q_r_{name}"], values[f"q_h_{name}"] = base, high
+                read, write, hour = rates.priced
+                values |= {"q_f_cr": int(read), "q_f_cw": int(write), "q_g_1h": int(hour)}
+                values["q_f_1h"] = int(hour and not write)
+            if units is not None:
+                values |= {
+                    "q_unit": UNIT_CODES[units.unit],
+                    "q_step": units.step,
+                    "q_step_amount": Decimal(units.step_e18).scaleb(-18),
+                    "q_max_qty": units.max_qty,
+                    "q_minimum": units.minimum,
+                    "q_min_e18": None if units.min_e18 is None else Decimal(units.min_e18),
+                    "q_d_unit": units.d_unit,
+                    "q_d_floor": units.d_floor,
+                    "q_d_rest": units.d_rest,
+                }
+            for name, column in cols.items():
+                column.append(values.get(name))
+        types = {name: _arrow_type(kind, money) for name, kind in _QUOTE_TYPES.items()}
+        return {name: pa.array(cols[name], types[name]) for name in cols}
+
+    def cost_columns(self, line: Any, amount: Any, detail: Any) -> Any:
+        """The span_rows cost columns: each row's line looked up, amounts and details from
+        price.sql where it made them, else the line's own. Text columns are dictionary
+        arrays over the few lines, so no string is copied per span."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        kept = [(i, x) for i, x in enumerate(self.lines) if x is not None]
+        index: list[int | None] = [None] * len(self.lines)
+        for position, (i, _) in enumerate(kept):
+            index[i] = position
+        # a line a quote lacks ("no cost line") points nowhere: a null row
+        rows = pc.take(pa.array(index, pa.int32()), line)
+
+        def text(values: list[str | None]) -> Any:
+            return pa.DictionaryArray.from_arrays(rows, pa.array(values, pa.string()))
+
+        def taken(values: list[Any], kind: Any) -> Any:
+            return pc.take(pa.array(values, kind), rows)
+
+        fixed = taken([x.amount for _, x in kept], pa.decimal128(38, 18))
+        out = {
+            "amount": pc.coalesce(amount, fixed),
+            "currency": text(["USD"] * len(kept)),
+            "price_source": text([x.source for _, x in kept]),
+            "catalog_version": text([x.catalog_version for _, x in kept]),
+            "matched_provider": text([x.matched_provider for _, x in kept]),
+            "matched_model": text([x.matched_model for _, x in kept]),
+            "effective_date": taken([x.effective_date for _, x in kept], pa.date32()),
+            "estimated": taken([x.estimated for _, x in kept], pa.bool_()),
+            "price_detail": _details(rows, [x.detail for _, x in kept], detail),
+        }
+        return pa.table({column: out[column] for column in COST_COLUMNS.values()})
+
+
+def _details(rows: Any, fixed: list[str | None], made: Any) -> Any:
+    """The detail of each row: price.sql's where it made one, else its line's."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    dictionary = pa.array(fixed, pa.string())
+    mask = pc.is_valid(made)
+    if pc.any(mask).as_py():
+        # made details join the dictionary after the fixed ones, in row order
+        extra = made.filter(mask)
+        after = pc.add(pc.cumulative_sum(mask.cast(pa.int32())), len(fixed) - 1)
+        rows = pc.if_else(mask, after.cast(pa.int32()), rows)
+        dictionary = pa.concat_arrays([dictionary, extra])
+    return pa.DictionaryArray.from_arrays(rows, dictionary)
+
+
+_QUOTE_TYPES = {
+    "q_id": "int32",
+    "q_kind": "int8",
+    "q_usage": "int8",
+    "q_alt": "int32",
+    "q_rep": "int32",
+    "q_tier": "int64",
+    "q_max_tokens": "int64",
+    **{f"q_{kind}_{name}": "rate" for kind in ("r", "h") for name in _RATES},
+    "q_f_cr": "int8",
+    "q_f_cw": "int8",
+    "q_f_1h": "int8",
+    "q_g_1h": "int8",
+    "q_unit": "int8",
+    "q_step": "int64",
+    "q_step_amount": "money",
+    "q_max_qty": "int64",
+    "q_minimum": "money",
+    "q_min_e18": "int38",
+    "q_d_unit": "string",
+    "q_d_floor": "string",
+    "q_d_rest": "string",
+}
+
+
+def _arrow_type(kind: str, money: Any) -> Any:
+    import pyarrow as pa
+
+    if kind == "money":
+        return money
+    if kind == "rate":  # per token, below $1: 64-bit decimals multiply faster
+        return pa.decimal128(18, 18)
+    if kind == "int38":
+        return pa.decimal128(38, 0)
+    return getattr(pa, kind)()

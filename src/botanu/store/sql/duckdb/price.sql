@@ -1,0 +1,105 @@
+-- The cost of each span of a batch from the quote its pricing key matched (botanu's bulk
+-- pricer; see engine/pricing/_quotes.py). One row out per row in, in the same order, so
+-- no joins: `_price_rows` carries the span's usage columns beside its quote's columns
+-- (q_*). Out: `line`, the quote line that applies (NULL: no cost line, -1: the span must
+-- be priced on its own, -2: by its quote in Python, from `qty`), `amount` (NULL: a fixed
+-- or unpriced line) and, for unit prices, `detail`. Money stays DECIMAL throughout; anything that would not be exact goes back to
+-- the pricer (-1). Each
+-- expression is behind the CASE of its quote kind (1 fixed, 2 tokens, 3 units), so a
+-- span pays only for its own kind.
+WITH counted AS (
+    SELECT
+        *,
+        coalesce(input_tokens, 0) AS t_in,
+        coalesce(output_tokens, 0) AS t_out,
+        coalesce(cache_read_tokens, 0) AS t_cr,
+        coalesce(cache_write_tokens, 0) AS t_cw,
+        coalesce(cache_write_1h_tokens, 0) AS t_1h,
+        -- how many units the span used (objects and messages: one unless it says)
+        CASE WHEN q_kind = 3 THEN CASE q_unit
+            WHEN 1 THEN 1::HUGEINT
+            WHEN 2 THEN coalesce(object_count, 1)::HUGEINT
+            WHEN 3 THEN coalesce(message_count, 1)::HUGEINT
+            WHEN 4 THEN CASE WHEN bytes_read IS NOT NULL OR bytes_written IS NOT NULL
+                THEN coalesce(bytes_read, 0)::HUGEINT + coalesce(bytes_written, 0) END
+            WHEN 5 THEN bytes_scanned::HUGEINT
+            WHEN 6 THEN bytes_read::HUGEINT
+            WHEN 7 THEN bytes_written::HUGEINT
+            WHEN 8 THEN "rows"::HUGEINT
+            WHEN 9 THEN CASE WHEN request_units IS NOT NULL THEN 0::HUGEINT END
+        END END AS qty
+    FROM _price_rows
+),
+chosen AS (
+    SELECT
+        *,
+        CASE
+            WHEN reported_cost IS NOT NULL THEN q_rep
+            WHEN q_kind = 2 THEN CASE
+                WHEN input_tokens IS NULL AND output_tokens IS NULL
+                    AND cache_read_tokens IS NULL AND cache_write_tokens IS NULL THEN q_alt
+                -- token counts genai-prices takes without an error, and few enough that its
+                -- 28-digit arithmetic is exact (q_max_tokens; the rates have <= 18 places)
+                WHEN (input_tokens IS NOT NULL OR t_cr + t_cw + t_1h = 0)
+                    AND (cache_write_tokens IS NOT NULL OR t_1h = 0)
+                    AND (output_tokens IS NOT NULL OR coalesce(reasoning_tokens, 0) = 0)
+                    AND least(t_in, t_out, t_cr, t_cw, t_1h, coalesce(reasoning_tokens, 0)) >= 0
+                    AND greatest(t_in, t_out, t_cr, t_cw, t_1h) < q_max_tokens
+                    AND t_cr + t_cw <= t_in AND t_1h <= t_cw THEN q_id
+                ELSE -1
+            END
+            -- exact when the quantity is a whole number of the quote's steps (the fewest
+            -- units whose price has at most 18 places; one for most prices), else left to
+            -- the quote's Python twin of the pricer's arithmetic (-2)
+            WHEN q_kind = 3 THEN CASE
+                WHEN qty IS NULL THEN q_alt
+                WHEN q_unit = 9 THEN -2
+                WHEN qty < 0 THEN -1
+                WHEN q_minimum IS NOT NULL AND qty < q_minimum THEN
+                    CASE WHEN q_min_e18 IS NOT NULL THEN q_id ELSE -2 END
+                WHEN qty > q_max_qty OR least(qty, q_max_qty)::BIGINT % q_step <> 0 THEN -2
+                ELSE q_id
+            END
+            WHEN q_kind = 1 THEN CASE
+                WHEN CASE q_usage
+                    WHEN 1 THEN input_tokens IS NOT NULL OR output_tokens IS NOT NULL
+                        OR cache_read_tokens IS NOT NULL OR cache_write_tokens IS NOT NULL
+                    WHEN 2 THEN bytes_scanned IS NOT NULL OR request_units IS NOT NULL
+                    WHEN 3 THEN true
+                    ELSE false
+                END THEN q_id
+                ELSE q_alt
+            END
+            ELSE -1
+        END AS line
+    FROM counted
+)
+SELECT
+    line,
+    CASE WHEN line = -2 THEN qty END AS qty,
+    CASE WHEN line = -2 THEN request_units END AS request_units,
+    CASE
+        WHEN reported_cost IS NOT NULL THEN reported_cost
+        WHEN line IS DISTINCT FROM q_id THEN NULL
+        WHEN q_kind = 2 THEN CASE
+            WHEN t_in > q_tier THEN
+                (t_in - t_cr * q_f_cr - t_cw * q_f_cw - t_1h * q_f_1h) * q_h_in
+                + t_cr * q_h_cr + (t_cw - t_1h * q_g_1h) * q_h_cw + t_1h * q_h_1h
+                + t_out * q_h_out
+            ELSE
+                (t_in - t_cr * q_f_cr - t_cw * q_f_cw - t_1h * q_f_1h) * q_r_in
+                + t_cr * q_r_cr + (t_cw - t_1h * q_g_1h) * q_r_cw + t_1h * q_r_1h
+                + t_out * q_r_out
+        END
+        WHEN q_kind = 3 THEN CASE
+            WHEN q_minimum IS NOT NULL AND qty < q_minimum THEN
+                q_min_e18 * 0.000000000000000001::DECIMAL(18, 18)
+            ELSE qty::BIGINT // q_step * q_step_amount
+        END
+    END AS amount,
+    CASE WHEN line = q_id AND q_kind = 3 THEN
+        CAST(qty AS VARCHAR) || q_d_unit
+        || CASE WHEN q_minimum IS NOT NULL AND qty < q_minimum THEN q_d_floor ELSE '' END
+        || q_d_rest
+    END AS detail
+FROM chosen
