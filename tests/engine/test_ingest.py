@@ -199,3 +199,27 @@ def test_json_lines_file_names_the_bad_line():
     with pytest.raises(OTLPDecodeError, match="line 3"):
         list(iter_file_payloads(data))
     assert len(list(iter_file_payloads((good + "\n" + good).encode()))) == 2
+
+
+def test_a_count_in_other_digits_is_left_out_and_the_span_kept():
+    from botanu.engine.ingest import RawSpan, normalize
+
+    raw = RawSpan(
+        trace_id="a" * 32,
+        span_id="b" * 16,
+        parent_span_id=None,
+        name="chat gpt-4o",
+        kind="client",
+        start_ns=1,
+        end_ns=2,
+        status_code="unset",
+        attributes={
+            "gen_ai.provider.name": "openai",
+            "gen_ai.request.model": "gpt-4o",
+            "gen_ai.usage.input_tokens": "²",  # a digit to str.isdigit, not a count
+            "gen_ai.usage.output_tokens": "12",
+        },
+        resource={},
+    )
+    record = normalize(raw)
+    assert (record.input_tokens, record.output_tokens) == (None, 12)

@@ -34,6 +34,15 @@ def test_an_unknown_model_is_unpriced_not_zero(pricer, span):
     assert line.catalog_version == pricer.catalog_version  # a newer catalog may know it
 
 
+def test_an_unknown_model_is_named_as_each_span_spells_it(span):
+    pricer = Pricer()  # its own cache of misses, so the first spelling is this test's
+    first = pricer.price(llm_span(span, "openai", "GPT-99-Turbo", input_tokens=1))
+    second = pricer.price(llm_span(span, "openai", "gpt-99-turbo", input_tokens=1))
+
+    assert "'GPT-99-Turbo'" in first.detail
+    assert "'gpt-99-turbo'" in second.detail
+
+
 def test_an_unknown_provider_is_unpriced(pricer, span):
     line = pricer.price(llm_span(span, "ibm.watsonx.ai", "granite-3-8b", input_tokens=10))
 

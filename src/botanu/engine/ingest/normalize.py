@@ -199,7 +199,7 @@ def _int(value: Any) -> int | None:
         value = int(value)
     if isinstance(value, str):
         value = value.strip()
-        if not value.isdigit():
+        if not (value.isascii() and value.isdigit()):  # "²" is a digit to isdigit()
             return None
         value = int(value)
     return value if isinstance(value, int) and value >= 0 else None

@@ -150,10 +150,12 @@ class LLMCatalog:
             try:
                 found = self._snapshot.find_provider_model(model, None, provider_id, None)
             except LookupError as exc:
-                found = _lookup_miss(provider, provider_id, model, exc)
+                found = _UNKNOWN_PROVIDER if _no_such_provider(provider_id, exc) else _UNKNOWN
             if len(self._models) >= _MAX_CACHED_MODELS:
                 self._models.clear()
             self._models[key] = found
+        if isinstance(found, str):  # worded for this span, not the first one that missed
+            return _lookup_miss(provider, model, unknown_provider=found == _UNKNOWN_PROVIDER)
         return found
 
     def price(self, record: SpanRecord, model: str, when: datetime) -> LLMPrice | str:
@@ -222,10 +224,16 @@ def select_llm_entry(
     return best
 
 
-def _lookup_miss(
-    provider: str | None, provider_id: str | None, model: str, exc: LookupError
-) -> str:
-    if provider_id is not None and str(exc).startswith("Unable to find provider"):
+_UNKNOWN = "model"
+_UNKNOWN_PROVIDER = "provider"
+
+
+def _no_such_provider(provider_id: str | None, exc: LookupError) -> bool:
+    return provider_id is not None and str(exc).startswith("Unable to find provider")
+
+
+def _lookup_miss(provider: str | None, model: str, *, unknown_provider: bool) -> str:
+    if unknown_provider:
         return f"unknown provider: genai-prices has no provider {provider!r}"
     where = f" for provider {provider!r}" if provider else ""
     return f"unknown model: genai-prices has no price for {model!r}{where}"
