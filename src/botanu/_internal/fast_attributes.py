@@ -14,12 +14,9 @@ from typing import Any
 from opentelemetry.trace import Span
 
 
-def write_attributes(span: Span, attributes: Mapping[str, Any], *, overwrite: bool) -> None:
-    """Put `attributes` on `span`; with `overwrite=False`, keys already set are kept.
-
-    Values must already be valid attribute values, with sequences as tuples (what the
-    SDK itself stores).
-    """
+def attribute_map(span: Span, adding: int) -> tuple[dict[str, Any], Any] | None:
+    """The span's own attribute dict and lock, when the SDK internals look as expected
+    and no limit could apply to `adding` more attributes; else None."""
     bounded: Any = getattr(span, "_attributes", None)
     target = getattr(bounded, "_dict", None)
     lock: Any = getattr(span, "_lock", None)
@@ -27,8 +24,21 @@ def write_attributes(span: Span, attributes: Mapping[str, Any], *, overwrite: bo
         type(target) is dict
         and lock is not None
         and getattr(bounded, "max_value_len", 0) is None
-        and (bounded.maxlen is None or len(target) + len(attributes) <= bounded.maxlen)
+        and (bounded.maxlen is None or len(target) + adding <= bounded.maxlen)
     ):
+        return target, lock
+    return None
+
+
+def write_attributes(span: Span, attributes: Mapping[str, Any], *, overwrite: bool) -> None:
+    """Put `attributes` on `span`; with `overwrite=False`, keys already set are kept.
+
+    Values must already be valid attribute values, with sequences as tuples (what the
+    SDK itself stores).
+    """
+    internals = attribute_map(span, len(attributes))
+    if internals is not None:
+        target, lock = internals
         # the span's own lock, as its set_attributes and end() take it: no write can
         # slip in after the span ended and was handed to an exporter
         with lock:

@@ -20,7 +20,7 @@ from opentelemetry.trace import SpanKind
 from wrapt import ObjectProxy, wrap_function_wrapper
 
 from botanu import semconv
-from botanu._internal.fast_attributes import write_attributes
+from botanu._internal.fast_attributes import attribute_map, write_attributes
 from botanu._internal.guard import report_internal_error
 from botanu.sdk import _runtime
 from botanu.tracking._providers import known_gen_ai_provider
@@ -257,15 +257,9 @@ def _write_while_ending(span: Span, figures: dict[str, Any]) -> None:
     """Write onto a span inside its end(): the SDK has just frozen its attribute map,
     and exporters have not seen it yet. Left alone when the internals look different or
     a limit could apply."""
-    bounded: Any = getattr(span, "_attributes", None)
-    target = getattr(bounded, "_dict", None)
-    lock: Any = getattr(span, "_lock", None)
-    if (
-        type(target) is dict
-        and lock is not None
-        and getattr(bounded, "max_value_len", 0) is None
-        and (bounded.maxlen is None or len(target) + len(figures) <= bounded.maxlen)
-    ):
+    internals = attribute_map(span, len(figures))
+    if internals is not None:
+        target, lock = internals
         with lock:
             target.update(figures)
 
