@@ -262,11 +262,13 @@ def _span_batch(spans: Sequence[SpanRecord], cost_lines: Sequence[CostLine]) -> 
 
 
 def _cost_schema() -> Any:
+    """Cost lines as Arrow, typed like their columns in span_rows (ids and text: string)."""
     import pyarrow as pa
 
-    types = {
-        "amount": pa.decimal128(38, 18),
-        "effective_date": pa.date32(),
-        "estimated": pa.bool_(),
-    }
-    return pa.schema([(name, types.get(name, pa.string())) for name in _COST_FIELDS])
+    rows = span_row_schema()
+    return pa.schema(
+        [
+            (name, rows.field(COST_COLUMNS[name]).type if name in COST_COLUMNS else pa.string())
+            for name in _COST_FIELDS
+        ]
+    )
