@@ -11,13 +11,22 @@ from hypothesis import strategies as st
 
 from botanu import semconv as sc
 from botanu.engine.ingest import RawSpan, normalize
+from botanu.engine.ingest.normalize import _as_text
 from botanu.engine.pricing import Pricer
 from botanu.engine.service import ingest_payloads
 from botanu.store import open_store
 
 T0 = 1_793_534_400_000_000_000  # 2026-11-01
-ROWS = "SELECT * EXCLUDE (priced_at) FROM span_rows ORDER BY trace_id, span_id"
+# stored rows with their attributes as the `spans` view shows them: which promoted
+# attributes a write leaves to their column may differ between the paths, what is read may not
+ROWS = (
+    "SELECT r.* EXCLUDE (attributes, priced_at), s.attributes FROM span_rows r "
+    "JOIN spans s USING (trace_id, span_id) ORDER BY trace_id, span_id"
+)
+# any spelling of a customer id: text, a number, empty (no id, the entry kept)
+CUSTOMER = st.sampled_from(["acme", "globex", 42, "", True])
 ROLLUPS = "SELECT * FROM run_rollup ORDER BY run_id"
+ATTRIBUTES = "SELECT trace_id, span_id, attributes FROM spans"
 
 LLM = st.fixed_dictionaries(
     {
@@ -58,9 +67,12 @@ WORK = st.one_of(
 def payloads(draw):
     resource = {"service.name": "api", sc.RESOURCE_DEPLOYMENT_ENVIRONMENT: "prod"}
     spans = []
+    customers = draw(st.lists(CUSTOMER, min_size=4, max_size=4))  # one per run
     for i in range(draw(st.integers(1, 40))):
         run = draw(st.integers(0, 3))
         attributes = {sc.RUN_ID: f"run-{run}", sc.WORKFLOW: "support", sc.EVENT_ID: f"e-{run}"}
+        if draw(st.booleans()):
+            attributes[sc.CUSTOMER_ID] = customers[run]
         is_run = draw(st.booleans())
         if is_run:
             attributes[sc.OUTCOME_STATUS] = draw(st.sampled_from(["success", "failed"]))
@@ -96,6 +108,11 @@ def test_the_bulk_path_stores_what_the_span_by_span_path_stores(exports):
 
         assert fast.query(ROWS).rows == slow.query(ROWS).rows
         assert fast.query(ROLLUPS).rows == slow.query(ROLLUPS).rows
+        shown = {(r[0], r[1]): r[2] for r in fast.query(ATTRIBUTES).rows}
+        for export in exports:  # every attribute read back as its text, none added
+            for raw in export:
+                texts = {key: _as_text(value) for key, value in raw.attributes.items()}
+                assert shown[(raw.trace_id, raw.span_id)] == texts
         assert ingest_payloads(fast, exports, pricer) == 0  # a resent export: nothing new
         assert fast.query(ROLLUPS).rows == slow.query(ROLLUPS).rows
 
@@ -157,3 +174,34 @@ def test_a_call_marked_usage_on_child_is_priced_on_its_inner_span_only():
         total = store.query("SELECT total_cost FROM runs").rows
     assert lines == [("2" * 16, Decimal("0.00045"))]  # (100 * 3 + 10 * 15) / 1e6, once
     assert total == [(Decimal("0.00045"),)]
+
+
+def test_payloads_cut_into_writes_store_what_one_write_stores(monkeypatch):
+    from botanu.engine import service
+
+    exports = [
+        [
+            RawSpan(
+                trace_id=f"{run:032x}",
+                span_id=f"{run:08x}{i:08x}",
+                parent_span_id=None,
+                name="botanu.run/support" if i == 0 else "call",
+                kind="client",
+                start_ns=T0 + run * 10 + i,
+                end_ns=T0 + run * 10 + i + 5,
+                status_code="unset",
+                attributes={sc.RUN_ID: f"run-{run}", sc.DB_SYSTEM_NAME: "bigquery"},
+                resource={},
+            )
+            for i in range(5)
+        ]
+        for run in range(4)
+    ]
+    with open_store(":memory:") as whole, open_store(":memory:") as cut:
+        assert ingest_payloads(whole, exports, Pricer()) == 20
+        # writes of 7 spans (payloads straddle them), normalized 3 at a time
+        monkeypatch.setattr(service, "BATCH_SPANS", 7)
+        monkeypatch.setattr(service, "NORMALIZE_SPANS", 3)
+        assert ingest_payloads(cut, exports, Pricer()) == 20
+        assert cut.query(ROWS).rows == whole.query(ROWS).rows
+        assert cut.query(ROLLUPS).rows == whole.query(ROLLUPS).rows

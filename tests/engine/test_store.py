@@ -100,6 +100,42 @@ def test_spans_are_stored_once(store):
     assert store.query("SELECT count(*) FROM spans").rows == [(2,)]
 
 
+def test_attributes_a_column_holds_are_stored_once_and_read_back_whole(store):
+    kept = {"botanu.run_id": "r1", "botanu.workflow": "support", "http.route": "/chat"}
+    differs = {"botanu.run_id": "r2", "botanu.customer_id": "7"}  # column says otherwise
+    store.write(
+        [
+            SpanRecord(
+                trace_id="a" * 32,
+                span_id="1" * 16,
+                name="x",
+                start_ns=T0,
+                end_ns=T0,
+                run_id="r1",
+                workflow="support",
+                attributes=kept,
+            ),
+            SpanRecord(
+                trace_id="a" * 32,
+                span_id="2" * 16,
+                name="y",
+                start_ns=T0,
+                end_ns=T0,
+                run_id="r2",
+                customer_id="acme",
+                attributes=differs,
+            ),
+        ]
+    )
+    stored = store.query("SELECT attributes FROM span_rows ORDER BY span_id").rows
+    assert [[e["key"] for e in entries] for (entries,) in stored] == [
+        ["http.route"],
+        ["botanu.customer_id"],
+    ]
+    shown = store.query("SELECT attributes FROM spans ORDER BY span_id").rows
+    assert [attributes for (attributes,) in shown] == [kept, differs]
+
+
 def test_a_failing_write_stores_nothing(store):
     spans, lines = run_spans("r1", "e", 1, "success", [("llm", "1" + "0" * 30)], start=T0)
     with pytest.raises(StoreError, match="nothing was stored"):  # too big for DECIMAL(38, 18)

@@ -14,7 +14,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from botanu.engine.batch import SpanBatch, stored_money
+from botanu.engine.batch import PROMOTED_KEYS, SpanBatch, stored_money
 from botanu.engine.records import CostLine, SpanRecord
 from botanu.store.base import COST_COLUMNS, QueryResult, StoreError, span_row_schema
 
@@ -36,7 +36,20 @@ def _sql(name: str) -> str:
 
 
 def _views_sql() -> str:
-    return _sql("views.sql")
+    return _sql("views.sql").replace("__ATTRIBUTES__", _attributes_sql())
+
+
+def _attributes_sql() -> str:
+    """span_rows' attribute entries as a MAP, with the promoted ones put back from their
+    columns (an entry still stored, because its text differed, wins)."""
+    promoted = ", ".join(
+        f"{{'key': '{key}', 'value': {name}}}" for name, key in PROMOTED_KEYS.items()
+    )
+    return (
+        f"map_from_entries(list_concat(attributes, list_filter([{promoted}], lambda e: "
+        "e.value IS NOT NULL AND NOT list_contains(list_transform(attributes, lambda a: a.key), "
+        "e.key))))"
+    )
 
 
 def _rollup_sql(source: str) -> str:

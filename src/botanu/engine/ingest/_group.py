@@ -6,7 +6,7 @@ through `normalize`'s converters value by value, so the result is the same.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from itertools import chain
 from typing import Any
 
@@ -74,6 +74,12 @@ class _Column:
         else:
             self.has_none = None in values
 
+    def is_text(self) -> bool:
+        """All values are non-empty text (so `normalize._str` and `_as_text` agree)."""
+        import pyarrow.compute as pc
+
+        return self.kind is str and not pc.equal(self.array, "").true_count
+
     def text(self) -> Array:
         """`normalize._as_text` of each value (the attributes column)."""
         import pyarrow as pa
@@ -127,7 +133,9 @@ def each(convert: Callable[[Any], Any], kind: str) -> Callable[[_Column], Array]
 class Group:
     """Spans with the same attribute keys, in the same order."""
 
-    def __init__(self, keys: tuple[str, ...], attributes: list[dict[str, Any]], env: Array) -> None:
+    def __init__(
+        self, keys: tuple[str, ...], attributes: Sequence[dict[str, Any]], env: Array
+    ) -> None:
         self.keys = keys
         self.size = len(attributes)
         # every value span after span, then each key's column by stride (faster than a
@@ -156,13 +164,16 @@ class Group:
         return self.first(_as_count, *keys)
 
     def entries(self) -> Array:
-        """The attributes column: each span's (key, value) entries, in the dict's order."""
+        """The attributes column: each span's (key, value) entries in the dict's order,
+        less a promoted attribute whose every value is its column's text."""
         import pyarrow as pa
         import pyarrow.compute as pc
 
-        from botanu.engine.batch import entry_list
+        from botanu.engine.batch import PROMOTED_KEYS, entry_list
 
-        width, size = len(self.keys), self.size
+        promoted = set(PROMOTED_KEYS.values())
+        keys = [k for k in self.keys if k not in promoted or not self.columns[k].is_text()]
+        width, size = len(keys), self.size
         offsets = pc.multiply(_arange(size + 1), width).cast(pa.int32())
         if not width:
             return entry_list(offsets, pa.array([], pa.string()), [])
@@ -171,9 +182,9 @@ class Group:
         row = pc.divide(position, width)
         column = pc.subtract(position, pc.multiply(row, width))
         source = pc.add(pc.multiply(column, size), row)
-        texts = pa.concat_arrays([self.columns[k].text() for k in self.keys])
-        keys = pc.take(pa.array(self.keys, pa.string()), column)
-        return entry_list(offsets, keys, pc.take(texts, source))
+        texts = pa.concat_arrays([self.columns[k].text() for k in keys])
+        names = pc.take(pa.array(keys, pa.string()), column)
+        return entry_list(offsets, names, pc.take(texts, source))
 
     def fields(self) -> dict[str, Array | None] | None:
         """Every field read from attributes; None when the spans differ in category."""

@@ -36,7 +36,6 @@ _OWN = (
     "status_code",
 )
 _attributes = attrgetter("attributes")
-_resource = attrgetter("resource")
 
 
 def normalize_batch(raws: Sequence[RawSpan]) -> SpanBatch:
@@ -52,15 +51,13 @@ def normalize_batch(raws: Sequence[RawSpan]) -> SpanBatch:
     first: dict[tuple[str, ...], int] = {}
     group_of = list(map(first.setdefault, signatures, count()))
     order = list(range(total))
-    arrays = {name: _own_array(name, list(map(attrgetter(name), raws))) for name in _OWN}
-    service, environment = _resource_fields(raws)
     if len(first) > 1:  # stable: each group keeps its spans' order
         order.sort(key=group_of.__getitem__)
-        attributes = [attributes[i] for i in order]
-        rows = pa.array(order, pa.int64())
-        arrays = {name: array.take(rows) for name, array in arrays.items()}
-        environment = environment.take(rows)
-        service = service.take(rows)
+        raws = list(map(raws.__getitem__, order))
+    columns = dict(zip(RawSpan._fields, zip(*raws, strict=True), strict=True))  # to fields
+    attributes = columns["attributes"]
+    arrays = {name: _own_array(name, list(columns[name])) for name in _OWN}
+    service, environment = _resource_fields(columns["resource"])
     sizes = Counter(group_of)
     arrays["is_run_span"] = pc.starts_with(arrays["name"], sc.RUN_SPAN_PREFIX)
     arrays["service_name"] = service
@@ -73,11 +70,11 @@ def normalize_batch(raws: Sequence[RawSpan]) -> SpanBatch:
         group = Group(keys, attributes[start : start + size], environment.slice(start, size))
         fields = group.fields()
         if fields is None:  # spans of different categories: one by one
-            records = [normalize(raws[i]) for i in order[start : start + size]]
+            records = [normalize(raw) for raw in raws[start : start + size]]
             fields = {
                 name: typed_array(name, [getattr(r, name) for r in records]) for name in chunks
             }
-            entries.append(attribute_entries([r.attributes for r in records]))
+            entries.append(attribute_entries(records))
         else:
             entries.append(group.entries())
         for name, parts in chunks.items():
@@ -105,12 +102,11 @@ def _own_array(name: str, values: list[Any]) -> Any:
     return pa.array(values, span_row_schema().field(name).type)
 
 
-def _resource_fields(raws: Sequence[RawSpan]) -> tuple[Any, Any]:
+def _resource_fields(resources: Sequence[dict[str, Any]]) -> tuple[Any, Any]:
     """service.name and deployment.environment.name of each span's resource (decoders
     share one resource dict per export, so most batches have a handful)."""
     import pyarrow as pa
 
-    resources = list(map(_resource, raws))
     ids = list(map(id, resources))
     distinct = dict(zip(ids, resources, strict=True))
     named = {
@@ -123,8 +119,8 @@ def _resource_fields(raws: Sequence[RawSpan]) -> tuple[Any, Any]:
     if len(named) == 1:
         service, environment = next(iter(named.values()))
         return (
-            pa.repeat(pa.scalar(service, pa.string()), len(raws)),
-            pa.repeat(pa.scalar(environment, pa.string()), len(raws)),
+            pa.repeat(pa.scalar(service, pa.string()), len(resources)),
+            pa.repeat(pa.scalar(environment, pa.string()), len(resources)),
         )
     pairs = list(map(named.__getitem__, ids))
     return text_array([s for s, _ in pairs]), text_array([e for _, e in pairs])

@@ -1,12 +1,13 @@
 -- The views every report reads. Recreated whenever a store is opened, so they always match
 -- this version of botanu. Each span belongs to one run: the innermost one it started in.
 
--- Spans as ingested (attributes as a MAP), without their cost.
+-- Spans as ingested, without their cost. __ATTRIBUTES__: every attribute as a MAP, those
+-- kept in a promoted column only (botanu.engine.batch.PROMOTED_KEYS) put back.
 CREATE OR REPLACE VIEW spans AS
 SELECT
     * EXCLUDE (attributes, amount, currency, price_source, catalog_version, matched_provider,
                matched_model, effective_date, estimated, price_detail, priced_at),
-    map_from_entries(attributes) AS attributes
+    __ATTRIBUTES__ AS attributes
 FROM span_rows;
 
 -- One priced line per span that cost money. `amount` is NULL when unpriced (never 0).
@@ -32,7 +33,7 @@ WHERE price_source IS NOT NULL;
 CREATE OR REPLACE VIEW span_costs AS
 SELECT
     * EXCLUDE (attributes, estimated, priced_at),
-    map_from_entries(attributes) AS attributes
+    __ATTRIBUTES__ AS attributes
 FROM span_rows;
 
 CREATE OR REPLACE VIEW runs AS
