@@ -12,7 +12,8 @@ import click
 
 from botanu.cli.render import emit, emit_report
 from botanu.exceptions import BotanuError
-from botanu.store import QueryResult, Store, StoreError, open_store
+from botanu.store import QueryResult, Store, StoreError, open_store, store_path
+from botanu.store.remote import RemoteStore
 
 _FORMATS = click.Choice(["table", "json", "csv"])
 
@@ -56,7 +57,7 @@ def ingest(store_url: str | None, files: tuple[str, ...]) -> None:
     from botanu.engine.ingest import OTLPDecodeError
     from botanu.engine.service import ingest_payloads, read_file
 
-    with _store(store_url) as store:
+    with _store(store_url, writes=True) as store:
         for name in files:
             try:
                 batches = read_file(Path(name).read_bytes())
@@ -141,7 +142,7 @@ def reprice(store_url: str | None, since: datetime, until: datetime | None) -> N
     end = (until or datetime.now(timezone.utc) + timedelta(days=1)).replace(tzinfo=timezone.utc)
     if end <= start:
         raise click.BadParameter("--until must be after --since")
-    with _store(store_url) as store:
+    with _store(store_url, writes=True) as store:
         count = reprice_spans(store, int(start.timestamp() * 1e9), int(end.timestamp() * 1e9))
     click.echo(f"repriced {count} spans from {start.date()} to {end.date()}")
 
@@ -169,6 +170,30 @@ def demo(store_url: str | None, as_json: bool) -> None:
     )
     emit_report(rows, "workflow")
     click.echo(f"next: botanu --store {path} report --by customer")
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=4318, show_default=True, type=click.IntRange(0, 65535))
+@click.option(
+    "--token",
+    envvar="BOTANU_SERVE_TOKEN",
+    default=None,
+    help="Bearer token every request must carry; required beyond 127.0.0.1.",
+)
+@click.pass_obj
+def serve(store_url: str | None, host: str, port: int, token: str | None) -> None:
+    """Receive OTLP/HTTP traces from every process (default endpoint), price and store
+    them, and serve the dashboard. An export is acknowledged once it is on disk."""
+    from botanu.serve import ServeConfig, run_server
+
+    path = store_path(store_url)
+    if path == ":memory:":
+        raise click.BadParameter("botanu serve needs a store file", param_hint="--store")
+    try:
+        run_server(ServeConfig(path, host=host, port=port, token=token), announce=click.echo)
+    except StoreError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 @cli.command()
@@ -202,11 +227,31 @@ def runs(
         emit(_query(store, statement, parameters), _format(as_json, as_csv), title="runs")
 
 
-def _store(url: str | None) -> Store:
+def _store(url: str | None, *, writes: bool = False) -> Store:
+    """The store at `url`; while `botanu serve` holds it, the server answers reads."""
     try:
         return open_store(url)
     except StoreError as exc:
-        raise click.ClickException(str(exc)) from None
+        remote = _served(url)
+        if remote is None:
+            raise click.ClickException(str(exc)) from None
+        if writes:
+            raise click.ClickException(
+                f"botanu serve ({remote.url}) owns this store: send spans to it over OTLP, "
+                "or stop it to write directly"
+            ) from None
+        return remote
+
+
+def _served(url: str | None) -> RemoteStore | None:
+    """The running `botanu serve` that announced itself for this store, if any."""
+    from botanu.serve.runner import serve_file
+
+    try:
+        announcement = json.loads(serve_file(store_path(url)).read_text())
+        return RemoteStore(str(announcement["url"]))
+    except (OSError, ValueError, KeyError, TypeError, StoreError):
+        return None
 
 
 def _query(store: Store, statement: str, parameters: Sequence[Any] | None = None) -> QueryResult:

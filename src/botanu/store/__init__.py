@@ -7,25 +7,30 @@ from pathlib import Path
 
 from botanu.store.base import QueryResult, Store, StoreError
 
-__all__ = ["DEFAULT_STORE", "QueryResult", "Store", "StoreError", "open_store"]
+__all__ = ["DEFAULT_STORE", "QueryResult", "Store", "StoreError", "open_store", "store_path"]
 
 DEFAULT_STORE = ".botanu/botanu.duckdb"
 
 
-def open_store(url: str | None = None, *, read_only: bool = False) -> Store:
-    """Open the store at `url`: a file path or `duckdb:///path` (default: `BOTANU_STORE`,
-    else `.botanu/botanu.duckdb`). An unknown scheme is a `StoreError` naming the ones known."""
+def store_path(url: str | None = None) -> str:
+    """The DuckDB file (or ":memory:") a store URL names: a file path or `duckdb:///path`
+    (default: `BOTANU_STORE`, else `.botanu/botanu.duckdb`). An unknown scheme is a
+    `StoreError` naming the ones known."""
     target = url or os.environ.get("BOTANU_STORE") or DEFAULT_STORE
     scheme, sep, rest = target.partition("://")
     if not sep:
-        path = target
-    elif scheme == "duckdb":
+        return target
+    if scheme == "duckdb":
         path = rest[1:] if rest.startswith("/") and rest[1:2] == "/" else rest
-        path = path or ":memory:"
-    else:
-        raise StoreError(
-            f"unknown store URL {target!r}: use a file path or duckdb:///path/to/file.duckdb"
-        )
+        return path or ":memory:"
+    raise StoreError(
+        f"unknown store URL {target!r}: use a file path or duckdb:///path/to/file.duckdb"
+    )
+
+
+def open_store(url: str | None = None, *, read_only: bool = False) -> Store:
+    """Open the store at `url` (see `store_path`)."""
+    path = store_path(url)
     if path != ":memory:" and read_only and not Path(path).exists():
         raise StoreError(f"no store at {path}: ingest spans first (botanu ingest or botanu demo)")
     from botanu.store.duckdb_store import DuckDBStore

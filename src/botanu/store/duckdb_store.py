@@ -239,6 +239,14 @@ class DuckDBStore:
         except duckdb.Error as exc:
             raise StoreError(str(exc)) from None
 
+    def reader(self) -> DuckDBStore:
+        """Another handle on the same open database, for reading from another thread
+        while this one writes (a DuckDB connection serves one thread at a time)."""
+        other = object.__new__(DuckDBStore)
+        other.path = self.path
+        other._con = self._con.cursor()
+        return other
+
     def close(self) -> None:
         self._con.close()
 

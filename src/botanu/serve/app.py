@@ -1,0 +1,285 @@
+"""The `botanu serve` HTTP app: OTLP/HTTP traces in, the store's answers out.
+
+`POST /v1/traces` takes what the stock OpenTelemetry exporters send (protobuf or JSON,
+gzip or not), decodes it whole (a malformed export is a 400 and nothing of it is kept),
+journals it and answers `200` only once it is on disk. `POST /api/query` runs one
+read-only statement for the CLI's read commands while this process owns the store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import threading
+import zlib
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+
+from botanu.engine.ingest import OTLPDecodeError, RawSpan, decode_json, decode_protobuf
+from botanu.serve.pipeline import Pipeline
+from botanu.store import StoreError
+from botanu.store.duckdb_store import DuckDBStore
+
+__all__ = ["KIND_JSON", "KIND_PROTOBUF", "create_app", "decode_export"]
+
+KIND_PROTOBUF = 0
+KIND_JSON = 1
+_CONTENT_TYPES = {"application/x-protobuf": KIND_PROTOBUF, "application/json": KIND_JSON}
+_RETRY_AFTER_S = "2"
+
+
+def decode_export(kind: int, payload: bytes) -> list[RawSpan]:
+    """The spans of one export body (raises OTLPDecodeError)."""
+    return decode_protobuf(payload) if kind == KIND_PROTOBUF else decode_json(payload)
+
+
+class _Readers:
+    """One read handle on the store per thread (DuckDB connections are not shared)."""
+
+    def __init__(self, store: DuckDBStore) -> None:
+        self._store = store
+        self._local = threading.local()
+
+    def query(self, sql: str, parameters: Any = None) -> Any:
+        reader = getattr(self._local, "reader", None)
+        if reader is None:
+            reader = self._local.reader = self._store.reader()
+        return reader.query(sql, parameters)
+
+
+def create_app(
+    pipeline: Pipeline,
+    *,
+    token: str | None = None,
+    max_body_bytes: int = 16 * 1024 * 1024,
+    dashboard: Callable[[Any], Any] | None = None,
+) -> Any:
+    """The ASGI app around `pipeline` (started and closed with the app); `dashboard(store)`
+    is mounted at / with a store handle that reads from any thread."""
+    receiver = _Receiver(pipeline, max_body_bytes)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await run_in_threadpool(pipeline.start)
+        try:
+            yield
+        finally:
+            await run_in_threadpool(pipeline.close)
+
+    routes: list[BaseRoute] = [
+        Route("/v1/traces", receiver.traces, methods=["POST"]),
+        Route("/api/query", receiver.query, methods=["POST"]),
+        Route("/api/status", receiver.status, methods=["GET"]),
+    ]
+    if dashboard is not None:
+        routes.append(Mount("/", app=dashboard(receiver.readers)))
+    app = Starlette(routes=routes, lifespan=lifespan)
+    return _require_token(app, token) if token else app
+
+
+class _Receiver:
+    def __init__(self, pipeline: Pipeline, max_body_bytes: int) -> None:
+        self.pipeline = pipeline
+        self.max_body_bytes = max_body_bytes
+        self.readers = _Readers(pipeline.store)
+
+    async def traces(self, request: Request) -> Response:
+        kind = _CONTENT_TYPES.get(request.headers.get("content-type", "").split(";")[0].strip())
+        if kind is None:
+            return _error(415, "send application/x-protobuf or application/json", KIND_JSON)
+        decoded = await self._decoded(request, kind)
+        if isinstance(decoded, Response):
+            return decoded
+        payload, spans = decoded
+        if not spans:
+            return _ok(kind)
+        if not self.pipeline.reserve(len(spans)):
+            return _error(503, "busy storing earlier exports; retry later", kind, retry=True)
+        loop = asyncio.get_running_loop()
+        journaled: asyncio.Future[None] = loop.create_future()
+
+        def done(error: BaseException | None) -> None:
+            loop.call_soon_threadsafe(_settle, journaled, error)
+
+        self.pipeline.submit(kind, payload, spans, done)
+        try:
+            await journaled
+        except Exception:
+            return _error(503, "the export could not be written to disk", kind, retry=True)
+        return _ok(kind)
+
+    async def _decoded(self, request: Request, kind: int) -> tuple[bytes, list[RawSpan]] | Response:
+        """The export's bytes and spans (else the answer to send)."""
+        payload = await self._body(request, kind)
+        if isinstance(payload, Response):
+            return payload
+        try:
+            return payload, await run_in_threadpool(decode_export, kind, payload)
+        except OTLPDecodeError as exc:
+            return _error(400, f"rejected, nothing kept: {exc}", kind)
+
+    async def _body(self, request: Request, kind: int) -> bytes | Response:
+        """The export's bytes, unpacked, within the size limit (else the answer to send)."""
+        limit = self.max_body_bytes
+        too_big = _error(413, f"an export may be at most {limit} bytes", kind)
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            return too_big
+        body = bytearray()
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > limit:
+                return too_big
+        encoding = request.headers.get("content-encoding", "identity").strip().lower()
+        if encoding == "gzip":
+            try:
+                return _gunzip(bytes(body), limit)
+            except ValueError as exc:
+                return _error(413 if "at most" in str(exc) else 400, str(exc), kind)
+        if encoding not in ("identity", ""):
+            return _error(415, f"content-encoding {encoding!r} is not supported (use gzip)", kind)
+        return bytes(body)
+
+    async def query(self, request: Request) -> Response:
+        try:
+            document = await request.json()
+            statement, parameters = document["sql"], document.get("parameters") or []
+            if not isinstance(statement, str) or not isinstance(parameters, list):
+                raise TypeError
+        except (ValueError, KeyError, TypeError):
+            return JSONResponse({"error": 'send {"sql": "...", "parameters": [...]}'}, 400)
+        problem = _read_only_problem(statement)
+        if problem:
+            return JSONResponse({"error": problem}, 400)
+        try:
+            result = await run_in_threadpool(self.readers.query, statement, parameters)
+        except StoreError as exc:
+            return JSONResponse({"error": str(exc)}, 400)
+        return JSONResponse(_encode_result(result.columns, result.rows))
+
+    async def status(self, request: Request) -> Response:
+        stats = self.pipeline.stats
+        return JSONResponse(
+            {
+                "accepted_spans": stats.accepted_spans,
+                "stored_spans": stats.stored_spans,
+                "writes": stats.writes,
+                "refused_exports": stats.refused,
+                "write_errors": len(stats.errors),
+            }
+        )
+
+
+def _require_token(app: Starlette, token: str) -> Any:
+    expected = f"Bearer {token}".encode()
+
+    async def guarded(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            headers = dict(scope.get("headers") or ())
+            if not hmac.compare_digest(headers.get(b"authorization", b""), expected):
+                response = JSONResponse({"error": "missing or wrong bearer token"}, 401)
+                await response(scope, receive, send)
+                return
+        await app(scope, receive, send)
+
+    return guarded
+
+
+def _settle(future: asyncio.Future[None], error: BaseException | None) -> None:
+    if future.done():
+        return
+    if error is None:
+        future.set_result(None)
+    else:
+        future.set_exception(error)
+
+
+def _gunzip(data: bytes, limit: int) -> bytes:
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        out = inflater.decompress(data, limit + 1)
+    except zlib.error as exc:
+        raise ValueError(f"not valid gzip: {exc}") from None
+    if len(out) > limit or inflater.unconsumed_tail:
+        raise ValueError(f"an export may be at most {limit} bytes unpacked")
+    if not inflater.eof:
+        raise ValueError("not valid gzip: the stream is cut short")
+    return out
+
+
+def _ok(kind: int) -> Response:
+    """An empty ExportTraceServiceResponse: all spans accepted."""
+    if kind == KIND_PROTOBUF:
+        return Response(b"", media_type="application/x-protobuf")
+    return Response(b"{}", media_type="application/json")
+
+
+def _error(status: int, message: str, kind: int, *, retry: bool = False) -> Response:
+    """An OTLP error answer: a google.rpc.Status, in the request's encoding."""
+    headers = {"Retry-After": _RETRY_AFTER_S} if retry else None
+    code = {400: 3, 401: 16, 413: 8, 415: 3, 503: 14}.get(status, 2)
+    if kind == KIND_PROTOBUF:
+        try:
+            from google.rpc.status_pb2 import Status  # type: ignore[import-untyped]
+        except ImportError:  # the OTLP exporters bring it; text is the fallback
+            return Response(message, status, headers, media_type="text/plain")
+        body = Status(code=code, message=message).SerializeToString()
+        return Response(body, status, headers, media_type="application/x-protobuf")
+    return JSONResponse({"code": code, "message": message}, status, headers)
+
+
+def _read_only_problem(statement: str) -> str | None:
+    import duckdb
+
+    try:
+        statements = duckdb.extract_statements(statement)
+    except duckdb.Error as exc:
+        return f"SQL error: {exc}"
+    if len(statements) != 1:
+        return "send exactly one statement"
+    if statements[0].type != duckdb.StatementType.SELECT:
+        return "only reading statements (SELECT) are served while botanu serve owns the store"
+    return None
+
+
+def _encode_result(columns: list[str], rows: list[tuple[Any, ...]]) -> dict[str, Any]:
+    """Rows as JSON, with the kind of each column JSON has no type for (decimal, timestamp,
+    date) so the CLI gets the same values back."""
+    kinds: list[str | None] = [None] * len(columns)
+    for row in rows:
+        for i, value in enumerate(row):
+            if kinds[i] is None and value is not None:
+                kinds[i] = (
+                    "decimal"
+                    if isinstance(value, Decimal)
+                    else "timestamp"
+                    if isinstance(value, datetime)
+                    else "date"
+                    if isinstance(value, date)
+                    else "json"
+                )
+    encoded = [[_plain(value) for value in row] for row in rows]
+    return {"columns": columns, "kinds": kinds, "rows": encoded}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return value.hex()
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value

@@ -1,0 +1,137 @@
+"""Starting `botanu serve`: check the settings, open the store and journal, run uvicorn.
+
+While it runs, a small file beside the store (`<store>.serve.json`) says where it listens,
+so the CLI's read commands, which cannot open a DuckDB file another process holds, ask
+the server instead.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from botanu.exceptions import BotanuConfigError
+
+__all__ = ["ServeConfig", "build_app", "run_server", "serve_file"]
+
+log = logging.getLogger("botanu.serve")
+
+
+@dataclass(frozen=True)
+class ServeConfig:
+    store_path: str
+    host: str = "127.0.0.1"
+    port: int = 4318
+    token: str | None = None
+    max_body_bytes: int = 16 * 1024 * 1024
+    max_pending_spans: int | None = None
+    linger_s: float = 0.5
+
+    def check(self) -> None:
+        """Refuse settings that would expose the store: beyond loopback needs a token."""
+        if not self.token and not _is_loopback(self.host):
+            raise BotanuConfigError(
+                f"botanu serve on {self.host} would let anyone who can reach it send and "
+                "read spans: set a token (--token or BOTANU_SERVE_TOKEN), or listen on "
+                "127.0.0.1"
+            )
+        if not 0 <= self.port <= 65535:
+            raise BotanuConfigError(f"port {self.port} is not a TCP port (0-65535)")
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+
+def serve_file(store_path: str) -> Path:
+    """Where a running server for `store_path` announces itself."""
+    return Path(f"{store_path}.serve.json")
+
+
+def build_app(config: ServeConfig) -> Any:
+    """The app for `config`, its store and journal opened (the pipeline starts with it)."""
+    from botanu.engine.service import default_pricer
+    from botanu.serve.app import create_app, decode_export
+    from botanu.serve.journal import Journal
+    from botanu.serve.pipeline import Pipeline
+    from botanu.store.duckdb_store import DuckDBStore
+
+    store = DuckDBStore(config.store_path)
+    journal = Journal(Path(f"{config.store_path}.journal"))
+    options: dict[str, Any] = {"linger_s": config.linger_s, "decode": decode_export}
+    if config.max_pending_spans is not None:
+        options["max_pending_spans"] = config.max_pending_spans
+    pipeline = Pipeline(store, journal, default_pricer(), **options)
+    return create_app(
+        pipeline,
+        token=config.token,
+        max_body_bytes=config.max_body_bytes,
+        dashboard=_dashboard(),
+    )
+
+
+def _dashboard() -> Any:
+    try:
+        from botanu.dashboard import create_dashboard
+    except ImportError:
+        return None
+    return create_dashboard
+
+
+def run_server(config: ServeConfig, announce: Any = print) -> None:
+    """Serve until SIGTERM or Ctrl-C, then store everything accepted and stop."""
+    import uvicorn
+
+    config.check()
+    app = build_app(config)
+    server = uvicorn.Server(
+        uvicorn.Config(app, host=config.host, port=config.port, log_level="warning")
+    )
+    announcement = serve_file(config.store_path)
+    announced = False
+    original_startup = server.startup
+
+    async def startup(sockets: Any = None) -> None:
+        nonlocal announced
+        await original_startup(sockets=sockets)
+        port = config.port
+        for srv in getattr(server, "servers", []):
+            for sock in srv.sockets:
+                port = sock.getsockname()[1]
+        listening = ServeConfig(**{**config.__dict__, "port": port})
+        announcement.write_text(
+            json.dumps({"url": listening.url, "pid": os.getpid(), "token": bool(config.token)})
+        )
+        announced = True
+        guard = "" if config.token else " (loopback only, no token)"
+        announce(f"botanu serve: OTLP/HTTP on {listening.url}/v1/traces{guard}")
+        announce(f"botanu serve: dashboard on {listening.url}/  store {config.store_path}")
+
+    original_shutdown = server.shutdown
+
+    async def shutdown(sockets: Any = None) -> None:
+        # here, not after run(): uvicorn raises a caught SIGTERM again once it has shut down
+        try:
+            await original_shutdown(sockets=sockets)
+        finally:
+            if announced:
+                announcement.unlink(missing_ok=True)
+
+    server.startup = startup  # type: ignore[method-assign]
+    server.shutdown = shutdown  # type: ignore[method-assign]
+    server.run()
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

@@ -1,0 +1,98 @@
+"""The store as a running `botanu serve` shows it: read statements over HTTP.
+
+DuckDB lets one process hold a store file; while `botanu serve` holds it, the CLI's read
+commands send their statements to the server (`POST /api/query`) and get the same values
+back (decimals, timestamps and dates are tagged in the answer).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from botanu.store.base import QueryResult, StoreError
+
+__all__ = ["RemoteStore"]
+
+_DECODE: dict[str, Callable[[str], Any]] = {
+    "decimal": Decimal,
+    "timestamp": datetime.fromisoformat,
+    "date": date.fromisoformat,
+}
+
+
+_OWNED = "botanu serve owns this store: send spans to it over OTLP, or stop it to write directly"
+
+
+class RemoteStore:
+    """Read-only store behind a `botanu serve` at `url`."""
+
+    dialect = "duckdb"
+
+    def __init__(self, url: str, token: str | None = None, timeout_s: float = 60.0) -> None:
+        self.url = url.rstrip("/")
+        self.path = self.url
+        self._token = token if token is not None else os.environ.get("BOTANU_SERVE_TOKEN")
+        self._timeout_s = timeout_s
+
+    def query(self, sql: str, parameters: Sequence[Any] | None = None) -> QueryResult:
+        body = json.dumps({"sql": sql, "parameters": list(parameters or [])}, default=str)
+        request = urllib.request.Request(
+            f"{self.url}/api/query",
+            data=body.encode(),
+            headers={"Content-Type": "application/json", **self._auth()},
+            method="POST",
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=self._timeout_s) as response:
+                document = json.load(response)
+        except urllib.error.HTTPError as exc:
+            raise StoreError(_message(exc)) from None
+        except (urllib.error.URLError, OSError, ValueError) as exc:
+            raise StoreError(f"botanu serve at {self.url} did not answer: {exc}") from None
+        decoders = [_DECODE.get(kind or "") for kind in document["kinds"]]
+        rows = [
+            tuple(
+                value if value is None or decode is None else decode(value)
+                for value, decode in zip(row, decoders, strict=True)
+            )
+            for row in document["rows"]
+        ]
+        return QueryResult(list(document["columns"]), rows)
+
+    def write(self, spans: Any, cost_lines: Any = ()) -> int:
+        raise StoreError(_OWNED)
+
+    def write_batch(self, batch: Any) -> int:
+        raise StoreError(_OWNED)
+
+    def update_costs(self, cost_lines: Any) -> int:
+        raise StoreError(_OWNED)
+
+    def set_valuation(self, value_type: str, value_per_unit: Any, currency: str = "USD") -> None:
+        raise StoreError(_OWNED)
+
+    def _auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self._token}"} if self._token else {}
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self) -> RemoteStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _message(error: urllib.error.HTTPError) -> str:
+    try:
+        return str(json.load(error)["error"])
+    except (ValueError, KeyError, TypeError):
+        return f"botanu serve answered HTTP {error.code}"

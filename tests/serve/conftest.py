@@ -1,0 +1,123 @@
+"""A real `botanu serve` process on a free loopback port, and OTLP exports to send it."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
+from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span
+
+T0 = 1_793_534_400_000_000_000  # 2026-11-01
+
+
+class Server:
+    """`python -m botanu.cli serve --port 0` on a store file; stops itself at teardown."""
+
+    def __init__(self, store: Path, *extra: str) -> None:
+        self.store = store
+        self.extra = extra
+        self.process: subprocess.Popen[bytes] | None = None
+        self.url = ""
+
+    def start(self, timeout: float = 60.0) -> Server:
+        announcement = Path(f"{self.store}.serve.json")
+        announcement.unlink(missing_ok=True)
+        command = [sys.executable, "-m", "botanu.cli", "--store", str(self.store), "serve"]
+        self.process = subprocess.Popen(
+            [*command, "--port", "0", *self.extra],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                output = self.process.stdout.read().decode() if self.process.stdout else ""
+                raise AssertionError(f"botanu serve exited: {output}")
+            try:
+                self.url = json.loads(announcement.read_text())["url"]
+                return self
+            except (OSError, ValueError, KeyError):
+                time.sleep(0.05)
+        raise AssertionError("botanu serve did not start")
+
+    def status(self) -> dict[str, int]:
+        with urllib.request.urlopen(f"{self.url}/api/status", timeout=10) as response:
+            return dict(json.load(response))
+
+    def wait_stored(self, timeout: float = 60.0) -> dict[str, int]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            status = self.status()
+            if status["stored_spans"] == status["accepted_spans"]:
+                return status
+            time.sleep(0.1)
+        raise AssertionError(f"spans not stored in time: {self.status()}")
+
+    def stop(self) -> str:
+        """SIGTERM, wait; returns what it printed."""
+        if self.process is None:
+            return ""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        output, _ = self.process.communicate(timeout=60)
+        self.process = None
+        return output.decode()
+
+    def kill(self) -> None:
+        assert self.process is not None
+        os.kill(self.process.pid, signal.SIGKILL)
+        self.process.communicate(timeout=30)  # reaps it and closes its output pipe
+        self.process = None
+
+
+@pytest.fixture
+def server_factory(tmp_path):
+    started: list[Server] = []
+
+    def start(store: Path | None = None, *extra: str) -> Server:
+        server = Server(store or tmp_path / "serve.duckdb", *extra).start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+def export(first: int, count: int, run_of=lambda i: f"run-{i // 4}") -> bytes:
+    """An OTLP protobuf export of `count` spans numbered from `first` (ids derive from the
+    number, so a resent span has the same ids)."""
+    spans = []
+    for i in range(first, first + count):
+        attributes = [
+            KeyValue(key="botanu.run_id", value=AnyValue(string_value=run_of(i))),
+            KeyValue(key="botanu.workflow", value=AnyValue(string_value="support")),
+            KeyValue(key="gen_ai.provider.name", value=AnyValue(string_value="openai")),
+            KeyValue(key="gen_ai.request.model", value=AnyValue(string_value="gpt-4o-mini")),
+            KeyValue(key="gen_ai.usage.input_tokens", value=AnyValue(int_value=1000)),
+            KeyValue(key="gen_ai.usage.output_tokens", value=AnyValue(int_value=100)),
+        ]
+        spans.append(
+            Span(
+                trace_id=(i // 4 + 1).to_bytes(16, "big"),
+                span_id=(i + 1).to_bytes(8, "big"),
+                name="chat gpt-4o-mini",
+                kind=Span.SPAN_KIND_CLIENT,
+                start_time_unix_nano=T0 + i * 1000,
+                end_time_unix_nano=T0 + i * 1000 + 500,
+                attributes=attributes,
+            )
+        )
+    request = ExportTraceServiceRequest(
+        resource_spans=[ResourceSpans(scope_spans=[ScopeSpans(spans=spans)])]
+    )
+    return request.SerializeToString()
