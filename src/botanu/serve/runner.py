@@ -77,11 +77,12 @@ def build_app(config: ServeConfig) -> Any:
 
 
 def _dashboard() -> Any:
+    import importlib
+
     try:
-        from botanu.dashboard import create_dashboard
-    except ImportError:
+        return importlib.import_module("botanu.dashboard").create_dashboard
+    except (ImportError, AttributeError):
         return None
-    return create_dashboard
 
 
 def run_server(config: ServeConfig, announce: Any = print) -> None:
