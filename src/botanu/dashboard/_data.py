@@ -1,0 +1,275 @@
+"""What the dashboard shows, read from the store: one function per page, each returning
+plain Python values (Decimals, datetimes) that the HTML page and its JSON twin both render,
+so the two always carry the same numbers.
+
+Reads only through `Store.query` and `cost_per_outcome`; every value from a request reaches
+SQL as a parameter, never as text.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Any
+
+from botanu.engine.costing import Dimension, OutcomeCost, cost_per_outcome
+from botanu.store import Store
+
+__all__ = [
+    "PRICE_COLUMNS",
+    "RUN_COLUMNS",
+    "RunFilters",
+    "overview",
+    "price_rows",
+    "report",
+    "run_choices",
+    "run_detail",
+    "run_list",
+    "unpriced",
+]
+
+# the columns of `botanu runs --json`, then the ones the dashboard adds
+RUN_COLUMNS = (
+    "run_id",
+    "workflow",
+    "event_id",
+    "customer_id",
+    "attempt",
+    "started_at",
+    "total_cost",
+    "unpriced_spans",
+    "outcome_status",
+    "tenant_id",
+    "duration_s",
+    "outcome_value_type",
+    "outcome_value_amount",
+    "outcome_reason",
+)
+_BUCKET_DAYS_FROM = timedelta(days=2)  # data spanning more than this is charted per day
+
+
+def report(store: Store, by: Dimension) -> list[OutcomeCost]:
+    return cost_per_outcome(store, by)
+
+
+def overview(store: Store) -> dict[str, Any]:
+    """Headline figures, cost per successful outcome over time by workflow, and the
+    workflows' report rows."""
+    rows = cost_per_outcome(store, "workflow")
+    total = sum((r.total_cost for r in rows), Decimal(0))
+    wasted = sum((r.wasted_cost for r in rows), Decimal(0))
+    events = sum(r.events for r in rows)
+    runs = sum(r.runs for r in rows)
+    successes = sum(r.successful_events for r in rows)
+    unpriced_lines, cost_lines = store.query(
+        "SELECT count(*) FILTER (WHERE source = 'unpriced'), count(*) FROM cost_lines"
+    ).rows[0]
+    bucket, series = _series(store)
+    return {
+        "total_cost": total,
+        "wasted_cost": wasted,
+        "wasted_share": wasted / total if total else None,
+        "events": events,
+        "runs": runs,
+        "successful_events": successes,
+        "success_rate": Decimal(successes) / Decimal(events) if events else None,
+        "cost_per_success": total / Decimal(successes) if successes else None,
+        "unpriced_spans": int(unpriced_lines),
+        "cost_lines": int(cost_lines),
+        "unpriced_share": (
+            Decimal(int(unpriced_lines)) / Decimal(int(cost_lines)) if cost_lines else None
+        ),
+        "bucket": bucket,
+        "series": series,
+        "workflows": rows,
+    }
+
+
+def _series(store: Store) -> tuple[str, list[dict[str, Any]]]:
+    """Cost per successful outcome per workflow and time bucket (by the event's first
+    attempt): all attempts' cost over the successful events, None where none succeeded."""
+    first, last = store.query("SELECT min(started_at), max(started_at) FROM events").rows[0]
+    bucket = "day" if first is not None and last - first > _BUCKET_DAYS_FROM else "hour"
+    result = store.query(
+        """
+        SELECT workflow,
+               date_trunc(?, started_at) AS bucket,
+               count(*) AS events,
+               count(*) FILTER (WHERE final_outcome = 'success') AS successes,
+               coalesce(sum(total_cost), 0) AS total_cost
+        FROM events
+        GROUP BY ALL
+        ORDER BY workflow NULLS FIRST, bucket
+        """,
+        [bucket],
+    )
+    series: dict[str | None, list[dict[str, Any]]] = {}
+    for workflow, start, events, successes, total in result.rows:
+        cost = Decimal(total)
+        series.setdefault(workflow, []).append(
+            {
+                "bucket": start,
+                "events": int(events),
+                "successful_events": int(successes),
+                "total_cost": cost,
+                "cost_per_success": cost / Decimal(successes) if successes else None,
+            }
+        )
+    return bucket, [{"workflow": w, "points": p} for w, p in series.items()]
+
+
+class RunFilters:
+    """The run list's query string: workflow, customer, outcome, limit (1 to 1000)."""
+
+    DEFAULT_LIMIT = 50
+    MAX_LIMIT = 1000
+
+    def __init__(
+        self,
+        workflow: str | None = None,
+        customer: str | None = None,
+        outcome: str | None = None,
+        limit: str | int | None = None,
+    ) -> None:
+        self.workflow = workflow or None
+        self.customer = customer or None
+        self.outcome = outcome or None
+        if limit in (None, ""):
+            self.limit = self.DEFAULT_LIMIT
+        else:
+            try:
+                self.limit = int(limit)
+            except ValueError:
+                raise ValueError(f"limit must be a whole number, not {limit!r}") from None
+            if not 1 <= self.limit <= self.MAX_LIMIT:
+                raise ValueError(f"limit must be between 1 and {self.MAX_LIMIT}")
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "workflow": self.workflow,
+            "customer": self.customer,
+            "outcome": self.outcome,
+            "limit": self.limit,
+        }
+
+
+def run_list(store: Store, filters: RunFilters) -> list[dict[str, Any]]:
+    """Runs, newest first, filtered."""
+    where, parameters = [], []
+    for column, value in (
+        ("workflow", filters.workflow),
+        ("customer_id", filters.customer),
+        ("outcome_status", filters.outcome),
+    ):
+        if value is not None:
+            where.append(f"{column} = ?")
+            parameters.append(value)
+    clause = f"WHERE {' AND '.join(where)}" if where else ""
+    result = store.query(
+        f"SELECT {', '.join(RUN_COLUMNS)} FROM runs {clause} "
+        "ORDER BY started_at DESC, run_id DESC LIMIT ?",
+        [*parameters, filters.limit],
+    )
+    return result.as_dicts()
+
+
+def run_choices(store: Store) -> dict[str, list[str]]:
+    """The values the run list's filters can take."""
+    choices = {}
+    for name, column in (
+        ("workflow", "workflow"),
+        ("customer", "customer_id"),
+        ("outcome", "outcome_status"),
+    ):
+        rows = store.query(
+            f"SELECT DISTINCT {column} FROM runs WHERE {column} IS NOT NULL ORDER BY 1"
+        ).rows
+        choices[name] = [str(row[0]) for row in rows]
+    return choices
+
+
+_SPAN_COLUMNS = (
+    "trace_id",
+    "span_id",
+    "parent_span_id",
+    "name",
+    "kind",
+    "service_name",
+    "status_code",
+    "start_ns",
+    "end_ns",
+    "category",
+    "provider",
+    "operation",
+    "request_model",
+    "response_model",
+    "system",
+    "input_tokens",
+    "output_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
+    "reasoning_tokens",
+    "is_run_span",
+    "attributes",
+)
+
+
+def run_detail(store: Store, run_id: str) -> dict[str, Any] | None:
+    """One run: its row of `runs` with the run span's error type, its spans in start
+    order, and the cost lines of those spans; None for an unknown run."""
+    found = store.query("SELECT * FROM runs WHERE run_id = ?", [run_id]).as_dicts()
+    if not found:
+        return None
+    run = found[0]
+    error = store.query(
+        "SELECT outcome_error_type FROM spans WHERE run_id = ? AND is_run_span LIMIT 1",
+        [run_id],
+    ).rows
+    run["outcome_error_type"] = error[0][0] if error else None
+    spans = store.query(
+        f"SELECT {', '.join(_SPAN_COLUMNS)} FROM spans WHERE run_id = ? "
+        "ORDER BY start_ns, end_ns DESC, span_id",
+        [run_id],
+    ).as_dicts()
+    lines = store.query(
+        """
+        SELECT s.trace_id, s.span_id, s.name, c.category, s.provider,
+               coalesce(s.response_model, s.request_model, s.system) AS model,
+               c.amount, c.currency, c.source, c.catalog_version, c.matched_provider,
+               c.matched_model, c.effective_date, c.estimated, c.detail
+        FROM cost_lines c JOIN spans s USING (trace_id, span_id)
+        WHERE s.run_id = ?
+        ORDER BY s.start_ns, s.span_id
+        """,
+        [run_id],
+    )
+    return {"run": run, "spans": spans, "cost_lines": lines.as_dicts()}
+
+
+def unpriced(store: Store) -> list[dict[str, Any]]:
+    """The `unpriced` view, most spans first."""
+    return store.query(
+        "SELECT * FROM unpriced ORDER BY spans DESC, category, provider, model"
+    ).as_dicts()
+
+
+PRICE_COLUMNS = (
+    "usage",
+    "per_million_tokens",
+    "source",
+    "matched_model",
+    "effective_date",
+    "detail",
+)
+
+
+def price_rows(
+    provider: str, model: str, at: datetime | None = None, tier: str | None = None
+) -> list[dict[str, Any]]:
+    """What a million tokens of each kind cost for the model on the day (default today,
+    UTC), through the same pricer as real spans: the rows of `botanu prices --json`."""
+    from botanu.engine.pricing_lookup import explain_llm_price
+
+    when = (at or datetime.now(timezone.utc)).replace(tzinfo=timezone.utc)
+    rows = explain_llm_price(provider, model, when, tier)
+    return [{c: row[c] for c in PRICE_COLUMNS} for row in rows]
