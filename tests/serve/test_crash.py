@@ -19,8 +19,8 @@ def load(url: str, acknowledged: list[int], stop: threading.Event, first: int) -
     host, port = url.removeprefix("http://").split(":")
     number = first
     while not stop.is_set():
+        connection = http.client.HTTPConnection(host, int(port), timeout=10)
         try:
-            connection = http.client.HTTPConnection(host, int(port), timeout=10)
             connection.request(
                 "POST",
                 "/v1/traces",
@@ -28,9 +28,10 @@ def load(url: str, acknowledged: list[int], stop: threading.Event, first: int) -
                 {"Content-Type": "application/x-protobuf"},
             )
             status = connection.getresponse().status
-            connection.close()
         except OSError:
             return  # killed
+        finally:
+            connection.close()
         if status == 200:
             acknowledged.append(number)
         number += EXPORT_SPANS * 4  # each sender its own numbers
