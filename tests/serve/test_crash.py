@@ -4,8 +4,10 @@ with 200 is in the store, none twice."""
 from __future__ import annotations
 
 import http.client
+import os
 import threading
 import time
+from pathlib import Path
 
 from botanu.store import open_store
 
@@ -50,11 +52,17 @@ def test_a_killed_server_loses_no_acknowledged_span_and_stores_none_twice(server
     deadline = time.monotonic() + 60
     while len(acknowledged) < 40 and time.monotonic() < deadline:
         time.sleep(0.05)
+    helpers = children(server.process.pid)  # its worker processes
+    assert helpers or (os.cpu_count() or 1) == 1
     server.kill()  # SIGKILL in the middle of the load: journaled, part stored, part not
     stop.set()
     for sender in senders:
         sender.join(timeout=30)
     assert len(acknowledged) >= 40
+    deadline = time.monotonic() + 10
+    while any(running(pid) for pid in helpers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [pid for pid in helpers if running(pid)], "workers outlived the killed server"
 
     expected = {
         (f"{(i // 4 + 1):032x}", f"{i + 1:016x}")
@@ -72,3 +80,23 @@ def test_a_killed_server_loses_no_acknowledged_span_and_stores_none_twice(server
         stored = store.query("SELECT trace_id, span_id FROM spans").rows
     assert expected <= set(stored)
     assert len(stored) == len(set(stored))  # none twice
+
+
+def children(parent: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == parent:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def running(pid: int) -> bool:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return False
+    return fields[0] != "Z"  # a zombie has ended; only its parent's wait is missing

@@ -11,9 +11,10 @@ from starlette.testclient import TestClient
 
 from botanu.engine.ingest import OTLPDecodeError, RawSpan
 from botanu.engine.service import default_pricer
-from botanu.serve.app import KIND_JSON, KIND_PROTOBUF, create_app, decode_export
+from botanu.serve.app import create_app
 from botanu.serve.journal import Journal
 from botanu.serve.pipeline import Pipeline
+from botanu.serve.preparing import KIND_JSON, KIND_PROTOBUF, check_export, decode_export
 from botanu.store.duckdb_store import DuckDBStore
 
 from .conftest import export
@@ -91,10 +92,18 @@ JSON_SHAPES = st.recursive(
 
 
 def decoded_or_rejected(kind, payload):
+    """The export's spans, or None if rejected; the receiver's quick check (all it does
+    before acknowledging) agrees: it rejects the same exports and counts the same spans."""
+    try:
+        count = check_export(kind, payload)
+    except OTLPDecodeError:
+        count = None
     try:
         spans = decode_export(kind, payload)
     except OTLPDecodeError:
+        assert count is None, "checked fine, but decoding it fails"
         return None
+    assert count == len(spans)
     assert all(isinstance(span, RawSpan) for span in spans)
     return spans
 
@@ -151,7 +160,6 @@ def client(tmp_path_factory):
         Journal(folder / "journal"),
         default_pricer(),
         linger_s=0.0,
-        decode=decode_export,
     )
     with TestClient(create_app(pipeline)) as http:
         yield http, pipeline

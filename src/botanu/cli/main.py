@@ -181,8 +181,17 @@ def demo(store_url: str | None, as_json: bool) -> None:
     default=None,
     help="Bearer token every request must carry; required beyond 127.0.0.1.",
 )
+@click.option(
+    "--workers",
+    default=None,
+    type=click.IntRange(0, 64),
+    help="Processes that decode, normalize and price spans (0: the server's own; "
+    "default: one per core beyond the first, at most 4).",
+)
 @click.pass_obj
-def serve(store_url: str | None, host: str, port: int, token: str | None) -> None:
+def serve(
+    store_url: str | None, host: str, port: int, token: str | None, workers: int | None
+) -> None:
     """Receive OTLP/HTTP traces from every process (default endpoint), price and store
     them, and serve the dashboard. An export is acknowledged once it is on disk."""
     from botanu.serve import ServeConfig, run_server
@@ -191,7 +200,8 @@ def serve(store_url: str | None, host: str, port: int, token: str | None) -> Non
     if path == ":memory:":
         raise click.BadParameter("botanu serve needs a store file", param_hint="--store")
     try:
-        run_server(ServeConfig(path, host=host, port=port, token=token), announce=click.echo)
+        config = ServeConfig(path, host=host, port=port, token=token, workers=workers)
+        run_server(config, announce=click.echo)
     except StoreError as exc:
         raise click.ClickException(str(exc)) from None
 

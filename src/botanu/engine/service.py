@@ -11,8 +11,9 @@ from __future__ import annotations
 import dataclasses
 import gc
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from typing import Any
 
 from botanu.engine.ingest import RawSpan, iter_file_payloads
 from botanu.engine.ingest.columnar import normalize_batch
@@ -20,8 +21,16 @@ from botanu.engine.pricing import Pricer
 from botanu.engine.pricing._bulk import bulk_pricer
 from botanu.engine.records import CostLine, SpanRecord
 from botanu.store import Store, StoreError
+from botanu.store.base import span_row_schema
 
-__all__ = ["default_pricer", "ingest_payloads", "price_records", "read_file", "reprice"]
+__all__ = [
+    "default_pricer",
+    "ingest_payloads",
+    "prepare_spans",
+    "price_records",
+    "read_file",
+    "reprice",
+]
 
 SPAN_FIELDS = [f.name for f in dataclasses.fields(SpanRecord)]
 # Spans per write: two of DuckDB's row groups (122,880 rows). A write of whole row groups
@@ -55,21 +64,29 @@ def ingest_payloads(
     """Normalize, price and store the payloads, `BATCH_SPANS` spans a write, each all or
     nothing (a failed write keeps the ones before it; sending again is safe, as stored
     spans are skipped). Returns the number of new spans."""
-    bulk = bulk_pricer(pricer or default_pricer())
-    stored = 0
+    pricer = pricer or default_pricer()
+    return sum(
+        store.write_batch(prepare_spans(raw_spans, pricer)) for raw_spans in _batches(payloads)
+    )
+
+
+def prepare_spans(raw_spans: Sequence[RawSpan], pricer: Pricer) -> Any:
+    """The spans normalized and priced, as the Arrow table `Store.write_batch` takes
+    (raises StoreError for a value no column can hold)."""
     import pyarrow as pa
 
-    for raw_spans in _batches(payloads):
-        with _cycle_collector_paused():
-            tables = []
-            for start in range(0, len(raw_spans), NORMALIZE_SPANS):
-                try:
-                    batch = normalize_batch(raw_spans[start : start + NORMALIZE_SPANS])
-                except (ValueError, OverflowError) as exc:  # a value no column can hold
-                    raise StoreError(f"nothing was stored: {exc}") from exc
-                tables.append(batch.to_arrow(bulk.price_batch(batch)))
-            stored += store.write_batch(pa.concat_tables(tables))
-    return stored
+    bulk = bulk_pricer(pricer)
+    tables = []
+    with _cycle_collector_paused():
+        for start in range(0, len(raw_spans), NORMALIZE_SPANS):
+            try:
+                batch = normalize_batch(raw_spans[start : start + NORMALIZE_SPANS])
+            except (ValueError, OverflowError) as exc:  # a value no column can hold
+                raise StoreError(f"nothing was stored: {exc}") from exc
+            tables.append(batch.to_arrow(bulk.price_batch(batch)))
+    if not tables:
+        return span_row_schema().empty_table()
+    return pa.concat_tables(tables)
 
 
 def _batches(payloads: Iterable[list[RawSpan]]) -> Iterator[list[RawSpan]]:

@@ -24,22 +24,16 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
-from botanu.engine.ingest import OTLPDecodeError, RawSpan, decode_json, decode_protobuf
+from botanu.engine.ingest import OTLPDecodeError
 from botanu.serve.pipeline import Pipeline
+from botanu.serve.preparing import KIND_JSON, KIND_PROTOBUF, check_export
 from botanu.store import StoreError
 from botanu.store.duckdb_store import DuckDBStore
 
-__all__ = ["KIND_JSON", "KIND_PROTOBUF", "create_app", "decode_export"]
+__all__ = ["create_app"]
 
-KIND_PROTOBUF = 0
-KIND_JSON = 1
 _CONTENT_TYPES = {"application/x-protobuf": KIND_PROTOBUF, "application/json": KIND_JSON}
 _RETRY_AFTER_S = "2"
-
-
-def decode_export(kind: int, payload: bytes) -> list[RawSpan]:
-    """The spans of one export body (raises OTLPDecodeError)."""
-    return decode_protobuf(payload) if kind == KIND_PROTOBUF else decode_json(payload)
 
 
 class _Readers:
@@ -99,10 +93,10 @@ class _Receiver:
         decoded = await self._decoded(request, kind)
         if isinstance(decoded, Response):
             return decoded
-        payload, spans = decoded
-        if not spans:
+        payload, count = decoded
+        if not count:
             return _ok(kind)
-        if not self.pipeline.reserve(len(spans)):
+        if not self.pipeline.reserve(count):
             return _error(503, "busy storing earlier exports; retry later", kind, retry=True)
         loop = asyncio.get_running_loop()
         journaled: asyncio.Future[None] = loop.create_future()
@@ -110,20 +104,20 @@ class _Receiver:
         def done(error: BaseException | None) -> None:
             loop.call_soon_threadsafe(_settle, journaled, error)
 
-        self.pipeline.submit(kind, payload, spans, done)
+        self.pipeline.submit(kind, payload, count, done)
         try:
             await journaled
         except Exception:
             return _error(503, "the export could not be written to disk", kind, retry=True)
         return _ok(kind)
 
-    async def _decoded(self, request: Request, kind: int) -> tuple[bytes, list[RawSpan]] | Response:
-        """The export's bytes and spans (else the answer to send)."""
+    async def _decoded(self, request: Request, kind: int) -> tuple[bytes, int] | Response:
+        """The export's bytes and span count, checked (else the answer to send)."""
         payload = await self._body(request, kind)
         if isinstance(payload, Response):
             return payload
         try:
-            return payload, await run_in_threadpool(decode_export, kind, payload)
+            return payload, await run_in_threadpool(check_export, kind, payload)
         except OTLPDecodeError as exc:
             return _error(400, f"rejected, nothing kept: {exc}", kind)
 

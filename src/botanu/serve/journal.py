@@ -59,8 +59,9 @@ class Journal:
         self._offset = self._file.tell()
 
     # --- writing ------------------------------------------------------------------------
-    def append(self, records: list[tuple[int, bytes]]) -> Position:
-        """Append records and fsync once; returns where the last one ends."""
+    def append(self, records: list[tuple[int, bytes]]) -> list[Position]:
+        """Append records and fsync once; returns where each one ends."""
+        ends = []
         for kind, payload in records:
             if self._offset >= self.segment_bytes:
                 self._roll()
@@ -68,9 +69,10 @@ class Journal:
             self._file.write(header)
             self._file.write(payload)
             self._offset += _HEADER.size + len(payload)
+            ends.append(Position(self._segment, self._offset))
         self._file.flush()
         os.fsync(self._file.fileno())
-        return Position(self._segment, self._offset)
+        return ends
 
     def _roll(self) -> None:
         self._file.close()

@@ -31,6 +31,7 @@ class ServeConfig:
     max_body_bytes: int = 16 * 1024 * 1024
     max_pending_spans: int | None = None
     linger_s: float = 0.5
+    workers: int | None = None  # processes preparing rows; None: one per core but one
 
     def check(self) -> None:
         """Refuse settings that would expose the store: beyond loopback needs a token."""
@@ -57,14 +58,19 @@ def serve_file(store_path: str) -> Path:
 def build_app(config: ServeConfig) -> Any:
     """The app for `config`, its store and journal opened (the pipeline starts with it)."""
     from botanu.engine.service import default_pricer
-    from botanu.serve.app import create_app, decode_export
+    from botanu.serve.app import create_app
     from botanu.serve.journal import Journal
     from botanu.serve.pipeline import Pipeline
+    from botanu.serve.preparing import default_workers
     from botanu.store.duckdb_store import DuckDBStore
 
     store = DuckDBStore(config.store_path)
     journal = Journal(Path(f"{config.store_path}.journal"))
-    options: dict[str, Any] = {"linger_s": config.linger_s, "decode": decode_export}
+    workers = config.workers
+    options: dict[str, Any] = {
+        "linger_s": config.linger_s,
+        "workers": default_workers() if workers is None else workers,
+    }
     if config.max_pending_spans is not None:
         options["max_pending_spans"] = config.max_pending_spans
     pipeline = Pipeline(store, journal, default_pricer(), **options)

@@ -4,6 +4,7 @@ from botanu.engine.ingest.normalize import normalize
 from botanu.engine.ingest.otlp import (
     OTLPDecodeError,
     RawSpan,
+    count_protobuf,
     decode_json,
     decode_protobuf,
     iter_file_payloads,
@@ -12,6 +13,7 @@ from botanu.engine.ingest.otlp import (
 __all__ = [
     "OTLPDecodeError",
     "RawSpan",
+    "count_protobuf",
     "decode_json",
     "decode_protobuf",
     "iter_file_payloads",

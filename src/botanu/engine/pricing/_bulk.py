@@ -6,6 +6,7 @@ price exactly are priced one by one by the pricer.
 
 from __future__ import annotations
 
+import atexit
 import threading
 import weakref
 from collections.abc import Sequence
@@ -179,6 +180,9 @@ class BulkPricer:
         if self._con is None:
             self._con = duckdb.connect(":memory:")
             self._con.execute("SET threads = 1")  # small statements: threads only add overhead
+            # closed before the interpreter tears DuckDB's module down (else DuckDB's
+            # bindings report the still-open connection as leaked at exit)
+            atexit.register(self._close)
         self._con.register("_price_rows", rows)
         try:
             # parsing the statement costs more than running it on a small batch: the
@@ -191,6 +195,11 @@ class BulkPricer:
             return self._relation.to_arrow_table()
         finally:
             self._con.unregister("_price_rows")
+
+    def _close(self) -> None:
+        con, self._con, self._relation = self._con, None, None
+        if con is not None:
+            con.close()
 
     def _price_one_by_one(
         self, batch: SpanBatch, table: _QuoteTable, line: Any, amount: Any, fallback: Any
