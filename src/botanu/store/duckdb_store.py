@@ -57,8 +57,13 @@ def _rollup_sql(source: str) -> str:
     return _sql("rollup.sql").replace("__SOURCE__", source)
 
 
-def _merge_sql(batch_rollup: str) -> str:
-    return _sql("rollup_merge.sql").replace("__BATCH__", f"({batch_rollup})")
+def _merge_rollup(con: Any, source: str) -> None:
+    """Merge the rollup of the spans in `source` into run_rollup (inside a transaction)."""
+    _run(con, f"CREATE OR REPLACE TEMP TABLE _botanu_rollup AS {_rollup_sql(source)}")
+    for statement in _sql("rollup_merge.sql").split(";\n"):
+        if statement.strip():
+            _run(con, statement.replace("__BATCH__", "_botanu_rollup"))
+    _run(con, "DROP TABLE _botanu_rollup")
 
 
 class DuckDBStore:
@@ -147,7 +152,7 @@ class DuckDBStore:
                 _run(con, _sql("write_dedupe.sql"), [low, high])
                 source, inserted = "_botanu_new", self._count("_botanu_new")
             _run(con, _sql("write_insert.sql").replace("__SOURCE__", source))
-            _run(con, _merge_sql(_rollup_sql(source)))
+            _merge_rollup(con, source)
             if source == "_botanu_new":
                 _run(con, "DROP TABLE _botanu_new")
             _run(con, "COMMIT")
