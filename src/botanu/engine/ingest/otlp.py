@@ -65,7 +65,7 @@ def decode_protobuf(payload: bytes) -> list[RawSpan]:
                         start_ns=span.start_time_unix_nano,
                         end_ns=span.end_time_unix_nano,
                         status_code=_enum(_STATUS, span.status.code),
-                        attributes={kv.key: _pb_value(kv.value) for kv in span.attributes},
+                        attributes=_pb_attributes(span.attributes),
                         resource=resource,
                     )
                 )
@@ -108,6 +108,19 @@ def _pb_id(raw: bytes, size: int, what: str) -> str:
 def _check_id(raw: bytes, size: int, what: str) -> None:
     if len(raw) != size or not any(raw):
         raise OTLPDecodeError(f"span has an invalid {what} ({len(raw)} bytes)")
+
+
+_PB_SCALARS = frozenset(("string_value", "int_value", "double_value", "bool_value"))
+
+
+def _pb_attributes(items: Any) -> dict[str, Any]:
+    """`{key: _pb_value(value)}`, with the scalar case inline (the hot loop of decoding)."""
+    attributes = {}
+    for kv in items:
+        value = kv.value
+        which = value.WhichOneof("value")
+        attributes[kv.key] = getattr(value, which) if which in _PB_SCALARS else _pb_value(value)
+    return attributes
 
 
 def _pb_value(value: Any) -> Any:
