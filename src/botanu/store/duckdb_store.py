@@ -71,7 +71,10 @@ class DuckDBStore:
 
     dialect = "duckdb"
 
-    def __init__(self, path: str | Path, *, read_only: bool = False) -> None:
+    def __init__(
+        self, path: str | Path, *, read_only: bool = False, threads: int | None = None
+    ) -> None:
+        """`threads`: DuckDB's threads (default: the cores this process may use)."""
         import duckdb
 
         self.path = str(path)
@@ -81,10 +84,12 @@ class DuckDBStore:
             self._con = duckdb.connect(self.path, read_only=read_only)
         except duckdb.Error as exc:
             raise StoreError(f"cannot open the store {self.path}: {exc}") from None
-        if hasattr(os, "sched_getaffinity"):
+        if threads is None and hasattr(os, "sched_getaffinity"):
             # DuckDB sizes its pool by the machine's cores, not the ones this process may
             # use: more threads than cores only take turns (a write then costs ~2x)
-            self._con.execute(f"SET threads = {max(1, len(os.sched_getaffinity(0)))}")
+            threads = len(os.sched_getaffinity(0))
+        if threads is not None:
+            self._con.execute(f"SET threads = {max(1, threads)}")
         if not read_only:
             self._migrate()
 
