@@ -186,7 +186,7 @@ def demo(store_url: str | None, as_json: bool) -> None:
     default=None,
     type=click.IntRange(0, 64),
     help="Processes that decode, normalize and price spans (0: the server's own; "
-    "default: one per core beyond the first, at most 4).",
+    "default: one per core, at most 4).",
 )
 @click.pass_obj
 def serve(

@@ -1,6 +1,6 @@
 """The receiver's write-ahead journal: an acknowledged export is on disk before its `200`.
 
-Each accepted request body (decompressed, already decoded once, so known to be valid) is
+Each accepted request body (decompressed, already checked, so known to decode) is
 appended as one record and the file is fsynced; only then is the request acknowledged.
 The store is written later, in large batches, and the journal position it has reached is
 kept in a small file beside it. After a crash the records past that position are stored

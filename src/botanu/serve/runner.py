@@ -31,7 +31,7 @@ class ServeConfig:
     max_body_bytes: int = 16 * 1024 * 1024
     max_pending_spans: int | None = None
     linger_s: float = 0.5
-    workers: int | None = None  # processes preparing rows; None: one per core but one
+    workers: int | None = None  # processes preparing rows; None: default_workers()
 
     def check(self) -> None:
         """Refuse settings that would expose the store: beyond loopback needs a token."""
