@@ -49,6 +49,19 @@ def test_demo_runs_offline_and_its_report_matches_the_store(tmp_path):
         )
         assert Decimal(row["total_cost"]) == Decimal(total["total"])
     assert rows["resolve-ticket"]["runs"] > rows["resolve-ticket"]["events"]  # retries
+    # a retried ticket: attempt 2 is the retry of attempt 1, both runs of its event
+    retried = query(
+        store,
+        "SELECT r.event_id, r.attempt, r.outcome_status, f.attempt AS first_attempt,"
+        " f.event_id = r.event_id AS same_event, f.outcome_status AS first_outcome"
+        " FROM runs r JOIN runs f ON f.run_id = r.retry_of_run_id ORDER BY r.event_id",
+    )
+    assert len(retried) == demo["ran"]["retries"]
+    for run in retried:
+        assert (run["attempt"], run["first_attempt"]) == (2, 1)
+        assert run["same_event"]
+        assert run["first_outcome"] == "failed"
+        assert run["outcome_status"] != "failed"
     assert Decimal(rows["resolve-ticket"]["wasted_cost"]) > 0
     sources = {r["source"] for r in query(store, "SELECT DISTINCT source FROM cost_lines")}
     assert {"genai-prices", "rate_card", "unpriced"} <= sources
