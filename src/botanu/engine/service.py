@@ -26,6 +26,7 @@ from botanu.store.base import span_row_schema
 __all__ = [
     "default_pricer",
     "ingest_payloads",
+    "join_rows",
     "prepare_spans",
     "price_records",
     "read_file",
@@ -73,8 +74,6 @@ def ingest_payloads(
 def prepare_spans(raw_spans: Sequence[RawSpan], pricer: Pricer) -> Any:
     """The spans normalized and priced, as the Arrow table `Store.write_batch` takes
     (raises StoreError for a value no column can hold)."""
-    import pyarrow as pa
-
     bulk = bulk_pricer(pricer)
     tables = []
     with _cycle_collector_paused():
@@ -84,9 +83,16 @@ def prepare_spans(raw_spans: Sequence[RawSpan], pricer: Pricer) -> Any:
             except (ValueError, OverflowError) as exc:  # a value no column can hold
                 raise StoreError(f"nothing was stored: {exc}") from exc
             tables.append(batch.to_arrow(bulk.price_batch(batch)))
+    return join_rows(tables)
+
+
+def join_rows(tables: Sequence[Any]) -> Any:
+    """Tables of rows for `write_batch` as one (an empty one for none)."""
+    import pyarrow as pa
+
     if not tables:
         return span_row_schema().empty_table()
-    return pa.concat_tables(tables)
+    return tables[0] if len(tables) == 1 else pa.concat_tables(tables)
 
 
 def _batches(payloads: Iterable[list[RawSpan]]) -> Iterator[list[RawSpan]]:

@@ -90,10 +90,10 @@ class _Receiver:
         kind = _CONTENT_TYPES.get(request.headers.get("content-type", "").split(";")[0].strip())
         if kind is None:
             return _error(415, "send application/x-protobuf or application/json", KIND_JSON)
-        decoded = await self._decoded(request, kind)
-        if isinstance(decoded, Response):
-            return decoded
-        payload, count = decoded
+        checked = await self._checked(request, kind)
+        if isinstance(checked, Response):
+            return checked
+        payload, count = checked
         if not count:
             return _ok(kind)
         if not self.pipeline.reserve(count):
@@ -111,7 +111,7 @@ class _Receiver:
             return _error(503, "the export could not be written to disk", kind, retry=True)
         return _ok(kind)
 
-    async def _decoded(self, request: Request, kind: int) -> tuple[bytes, int] | Response:
+    async def _checked(self, request: Request, kind: int) -> tuple[bytes, int] | Response:
         """The export's bytes and span count, checked (else the answer to send)."""
         payload = await self._body(request, kind)
         if isinstance(payload, Response):

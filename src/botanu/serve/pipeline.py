@@ -25,7 +25,7 @@ from typing import Any
 
 from botanu.engine.ingest import OTLPDecodeError
 from botanu.engine.pricing import Pricer
-from botanu.engine.service import BATCH_SPANS, NORMALIZE_SPANS
+from botanu.engine.service import BATCH_SPANS, NORMALIZE_SPANS, join_rows
 from botanu.serve.journal import Journal, Position
 from botanu.serve.preparing import Export, Preparer, check_export, decode_export
 from botanu.store.duckdb_store import DuckDBStore
@@ -242,12 +242,12 @@ class Pipeline:
             # one export that cannot be prepared must not hold back the others
             log.error("botanu serve: preparing exports one by one after: %s", exc)
             tables = [self._prepared_alone(export) for export in chunk.exports]
-            return _concat([table for table in tables if table is not None])
+            return join_rows([table for table in tables if table is not None])
 
     def _write(self, limit: int | None = None) -> None:
         """Write the waiting rows (the first `limit` of them), then mark the journal stored
         up to the last chunk written whole. Rows left over all belong to the last chunk."""
-        whole = _concat([rows for rows, _ in self._waiting])
+        whole = join_rows([rows for rows, _ in self._waiting])
         size = whole.num_rows if limit is None else min(limit, whole.num_rows)
         chunks = [chunk for _, chunk in self._waiting]
         try:
@@ -351,8 +351,9 @@ class Pipeline:
                 self._set_aside(export, exc)
                 continue
             if chunk is None:
-                chunk = _Chunk([], 0, record.end)
-            chunk.join(_Chunk([export], count, record.end))
+                chunk = _Chunk([export], count, record.end)
+            else:
+                chunk.join(_Chunk([export], count, record.end))
             if chunk.count >= self.chunk_spans:
                 yield chunk
                 chunk = None
@@ -378,13 +379,3 @@ def _drained(items: queue.Queue[object]) -> Iterable[tuple[list[Any], bool]]:
                 break
         stop = group[-1] is _STOP
         yield (group[:-1] if stop else group), stop
-
-
-def _concat(tables: list[Any]) -> Any:
-    import pyarrow as pa
-
-    from botanu.store.base import span_row_schema
-
-    if not tables:
-        return span_row_schema().empty_table()
-    return tables[0] if len(tables) == 1 else pa.concat_tables(tables)

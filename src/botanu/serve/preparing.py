@@ -21,6 +21,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from botanu._internal.cores import usable_cores
 from botanu.engine.ingest import RawSpan, count_protobuf, decode_json, decode_protobuf
 from botanu.engine.pricing import Pricer
 from botanu.engine.service import prepare_spans
@@ -64,8 +65,8 @@ def default_workers() -> int:
     """One worker process per core (at most 4); none on one core. They do most of the
     work on a span, so on every core (measured on 2 cores, 60 s under load: 53k spans/s
     held with two workers, 45k with one)."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return 0 if (cores or 1) == 1 else min(4, cores or 1)
+    cores = usable_cores()
+    return 0 if cores == 1 else min(4, cores)
 
 
 class Preparer:

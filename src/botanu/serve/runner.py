@@ -57,6 +57,7 @@ def serve_file(store_path: str) -> Path:
 
 def build_app(config: ServeConfig) -> Any:
     """The app for `config`, its store and journal opened (the pipeline starts with it)."""
+    from botanu._internal.cores import usable_cores
     from botanu.engine.service import default_pricer
     from botanu.serve.app import create_app
     from botanu.serve.journal import Journal
@@ -67,7 +68,7 @@ def build_app(config: ServeConfig) -> Any:
     workers = default_workers() if config.workers is None else config.workers
     # the workers keep their cores busy: DuckDB threads beyond the rest would only spin
     # and take turns with them (measured: the same writes cost ~1.5x the CPU)
-    store = DuckDBStore(config.store_path, threads=max(1, _cores() - workers))
+    store = DuckDBStore(config.store_path, threads=max(1, usable_cores() - workers))
     journal = Journal(Path(f"{config.store_path}.journal"))
     options: dict[str, Any] = {"linger_s": config.linger_s, "workers": workers}
     if config.max_pending_spans is not None:
@@ -132,12 +133,6 @@ def run_server(config: ServeConfig, announce: Any = print) -> None:
     server.startup = startup  # type: ignore[method-assign]
     server.shutdown = shutdown  # type: ignore[method-assign]
     server.run()
-
-
-def _cores() -> int:
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
 
 
 def _is_loopback(host: str) -> bool:

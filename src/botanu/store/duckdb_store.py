@@ -7,13 +7,13 @@ as DECIMAL(38, 18): one with more places is rounded half-even to 18 on the way i
 from __future__ import annotations
 
 import dataclasses
-import os
 from collections.abc import Sequence
 from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from botanu._internal.cores import usable_cores
 from botanu.engine.batch import PROMOTED_KEYS, SpanBatch, stored_money
 from botanu.engine.records import CostLine, SpanRecord
 from botanu.store.base import COST_COLUMNS, QueryResult, StoreError, span_row_schema
@@ -84,12 +84,9 @@ class DuckDBStore:
             self._con = duckdb.connect(self.path, read_only=read_only)
         except duckdb.Error as exc:
             raise StoreError(f"cannot open the store {self.path}: {exc}") from None
-        if threads is None and hasattr(os, "sched_getaffinity"):
-            # DuckDB sizes its pool by the machine's cores, not the ones this process may
-            # use: more threads than cores only take turns (a write then costs ~2x)
-            threads = len(os.sched_getaffinity(0))
-        if threads is not None:
-            self._con.execute(f"SET threads = {max(1, threads)}")
+        # DuckDB sizes its pool by the machine's cores, not the ones this process may use:
+        # more threads than cores only take turns (a write then costs ~2x)
+        self._con.execute(f"SET threads = {max(1, threads or usable_cores())}")
         if not read_only:
             self._migrate()
 
