@@ -62,8 +62,8 @@ def test_seed_module_paths_exist():
 def test_import_botanu_pulls_no_engine_web_or_cli_library():
     code = (
         "import sys, botanu; "
-        "heavy = [m for m in ('duckdb', 'clickhouse_connect', 'starlette', 'fastapi', 'click', "
-        "'typer', 'rich', 'yaml', 'uvicorn', 'genai_prices', 'asyncio', "
+        "heavy = [m for m in ('duckdb', 'clickhouse_connect', 'chdb', 'starlette', 'fastapi', "
+        "'click', 'typer', 'rich', 'yaml', 'uvicorn', 'genai_prices', 'asyncio', "
         "'opentelemetry.exporter.otlp.proto.http', 'importlib.metadata') if m in sys.modules]; "
         "print(heavy)"
     )

@@ -12,7 +12,7 @@ import click
 
 from botanu.cli.render import emit, emit_report
 from botanu.exceptions import BotanuError
-from botanu.store import QueryResult, Store, StoreError, open_store, store_path
+from botanu.store import QueryResult, Store, StoreError, is_clickhouse, open_store, store_path
 from botanu.store.remote import RemoteStore
 
 _FORMATS = click.Choice(["table", "json", "csv"])
@@ -142,9 +142,89 @@ def reprice(store_url: str | None, since: datetime, until: datetime | None) -> N
     end = (until or datetime.now(timezone.utc) + timedelta(days=1)).replace(tzinfo=timezone.utc)
     if end <= start:
         raise click.BadParameter("--until must be after --since")
+    since_ns, until_ns = int(start.timestamp()) * 10**9, int(end.timestamp()) * 10**9
     with _store(store_url, writes=True) as store:
-        count = reprice_spans(store, int(start.timestamp() * 1e9), int(end.timestamp() * 1e9))
+        if store.dialect == "clickhouse":
+            from botanu.engine.pricing_job import price_days
+
+            days = price_days(store, since_ns, until_ns, again=True)  # type: ignore[arg-type]
+            count = sum(day.spans for day in days)
+        else:
+            count = reprice_spans(store, since_ns, until_ns)
     click.echo(f"repriced {count} spans from {start.date()} to {end.date()}")
+
+
+@cli.command()
+@click.option(
+    "--since",
+    default=None,
+    help="First UTC day to look at: YYYY-MM-DD, or Nd for N days back. Default: all.",
+)
+@click.option("--until", default=None, help="UTC day to stop before (YYYY-MM-DD or Nd).")
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 1024),
+    help="Jobs sharing the work: each takes every K-th day.",
+)
+@click.option(
+    "--worker",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0, 1023),
+    help="Which of the --workers jobs this is (0-based).",
+)
+@click.pass_obj
+def price(
+    store_url: str | None, since: str | None, until: str | None, workers: int, worker: int
+) -> None:
+    """Price the spans a Collector wrote to ClickHouse since the last run, a UTC day at a
+    time, and rebuild those days' run rollups. Safe to rerun, and to run on a schedule."""
+    if worker >= workers:
+        raise click.BadParameter(f"must be below --workers ({workers})", param_hint="--worker")
+    since_ns = _day_ns(since, "--since") if since else 0
+    until_ns = _day_ns(until, "--until") if until else _day_ns("-1d", "--until")
+    if until_ns <= since_ns:
+        raise click.BadParameter("--until must be after --since")
+    from botanu.engine.pricing_job import DayPriced, price_days
+
+    def report_day(day: DayPriced) -> None:
+        rollup = "rollup rebuilt" if day.rebuilt else "rollup current"
+        click.echo(f"{day.day}: {day.spans} spans priced, {rollup}")
+
+    with _store(store_url, writes=True) as store:
+        if store.dialect != "clickhouse":
+            click.echo(
+                "nothing to do: the DuckDB store prices spans as it stores them "
+                "(botanu reprice prices a period again)"
+            )
+            return
+        days = price_days(
+            store,  # type: ignore[arg-type]
+            since_ns,
+            until_ns,
+            workers=workers,
+            worker=worker,
+            on_day=report_day,
+        )
+    click.echo(f"priced {sum(d.spans for d in days)} spans over {len(days)} days")
+
+
+def _day_ns(text: str, option: str) -> int:
+    """A UTC day as nanoseconds since the epoch: YYYY-MM-DD, or Nd (N days before today;
+    -1d is tomorrow)."""
+    today = datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+    try:
+        if text.endswith("d"):
+            day = today - timedelta(days=int(text[:-1]))
+        else:
+            day = datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=timezone.utc)
+    except ValueError:
+        raise click.BadParameter(
+            f"{text!r} is not a day: use YYYY-MM-DD or Nd (N days back)", param_hint=option
+        ) from None
+    return int(day.timestamp()) * 10**9
 
 
 @cli.command()
@@ -156,6 +236,10 @@ def demo(store_url: str | None, as_json: bool) -> None:
     from botanu.demo import run_demo
     from botanu.engine.costing import cost_per_outcome
 
+    if is_clickhouse(store_url):
+        raise click.BadParameter(
+            "the demo writes a fresh DuckDB file; give it a path", param_hint="--store"
+        )
     path, counts = run_demo(store_url)
     with _store(path) as store:
         rows = cost_per_outcome(store, "workflow")
@@ -196,6 +280,12 @@ def serve(
     them, and serve the dashboard. An export is acknowledged once it is on disk."""
     from botanu.serve import ServeConfig, run_server
 
+    if is_clickhouse(store_url):
+        raise click.BadParameter(
+            "botanu serve keeps spans in a DuckDB file. With ClickHouse, the Collector "
+            "receives the spans (deploy/otel-collector.yaml) and botanu price prices them",
+            param_hint="--store",
+        )
     path = store_path(store_url)
     if path == ":memory:":
         raise click.BadParameter("botanu serve needs a store file", param_hint="--store")

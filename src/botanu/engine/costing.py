@@ -48,20 +48,21 @@ class OutcomeCost:
 
 def cost_per_outcome(store: Store, by: Dimension = "workflow") -> list[OutcomeCost]:
     column = DIMENSIONS[by]
+    # aliases unlike the columns they sum: ClickHouse resolves an alias before a column
     result = store.query(
         f"""
-        SELECT {column} AS key,
-               count(*) AS events,
-               sum(attempts) AS runs,
-               count(*) FILTER (WHERE final_outcome = 'success') AS successful_events,
-               coalesce(sum(total_cost), 0) AS total_cost,
-               coalesce(sum(wasted_cost), 0) AS wasted_cost,
+        SELECT {column} AS group_key,
+               count(*) AS n_events,
+               sum(attempts) AS n_runs,
+               count(*) FILTER (WHERE final_outcome = 'success') AS n_successes,
+               coalesce(sum(total_cost), 0) AS cost_sum,
+               coalesce(sum(wasted_cost), 0) AS wasted_sum,
                coalesce(sum(final_value_amount) FILTER (WHERE final_outcome = 'success'), 0)
-                   AS value_delivered,
-               coalesce(sum(unpriced_spans), 0) AS unpriced_spans
+                   AS value_sum,
+               coalesce(sum(unpriced_spans), 0) AS n_unpriced
         FROM events
         GROUP BY {column}
-        ORDER BY total_cost DESC, key
+        ORDER BY cost_sum DESC, group_key
         """
     )
     rows = []

@@ -1,4 +1,5 @@
-"""Stores: one interface, a DuckDB file by default. `open_store` picks one from a URL."""
+"""Stores: one interface, a DuckDB file by default, ClickHouse at scale. `open_store`
+picks one from a URL."""
 
 from __future__ import annotations
 
@@ -7,9 +8,26 @@ from pathlib import Path
 
 from botanu.store.base import QueryResult, Store, StoreError
 
-__all__ = ["DEFAULT_STORE", "QueryResult", "Store", "StoreError", "open_store", "store_path"]
+__all__ = [
+    "DEFAULT_STORE",
+    "QueryResult",
+    "Store",
+    "StoreError",
+    "is_clickhouse",
+    "open_store",
+    "store_path",
+]
 
 DEFAULT_STORE = ".botanu/botanu.duckdb"
+
+
+_CLICKHOUSE_SCHEMES = ("clickhouse://", "clickhouse+http://", "clickhouse+https://", "chdb://")
+
+
+def is_clickhouse(url: str | None) -> bool:
+    """Whether `url` (default: `BOTANU_STORE`) names a ClickHouse store."""
+    target = url or os.environ.get("BOTANU_STORE") or ""
+    return target.startswith(_CLICKHOUSE_SCHEMES)
 
 
 def store_path(url: str | None = None) -> str:
@@ -24,12 +42,19 @@ def store_path(url: str | None = None) -> str:
         path = rest[1:] if rest.startswith("/") and rest[1:2] == "/" else rest
         return path or ":memory:"
     raise StoreError(
-        f"unknown store URL {target!r}: use a file path or duckdb:///path/to/file.duckdb"
+        f"unknown store URL {target!r}: use a file path, duckdb:///path/to/file.duckdb, "
+        "clickhouse://user@host:8123/database or chdb:///path/to/folder"
     )
 
 
 def open_store(url: str | None = None, *, read_only: bool = False) -> Store:
-    """Open the store at `url` (see `store_path`)."""
+    """Open the store at `url`: a DuckDB file (see `store_path`), or a ClickHouse database
+    for `clickhouse://user@host:8123/db` and `chdb:///folder` (see `ClickHouseStore`)."""
+    target = url or os.environ.get("BOTANU_STORE")
+    if is_clickhouse(target):
+        from botanu.store.clickhouse_store import ClickHouseStore
+
+        return ClickHouseStore(str(target), read_only=read_only)
     path = store_path(url)
     if path != ":memory:" and read_only and not Path(path).exists():
         raise StoreError(f"no store at {path}: ingest spans first (botanu ingest or botanu demo)")

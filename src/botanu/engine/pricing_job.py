@@ -1,0 +1,90 @@
+"""`botanu price`: price the spans a Collector wrote to ClickHouse that botanu has not
+priced yet, a UTC day at a time.
+
+Each day: read the day's new spans (an anti-join against what botanu keeps), normalize
+and price them with the same code as every other path in, store them, and rebuild the
+day's run rollup. Rerunning is safe at any point: stored spans are not read again, and a
+day whose spans changed since its rollup was built is rebuilt. Workers share a backfill
+by taking every K-th day (`workers=K, worker=i`): they never touch the same day.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Protocol
+
+from botanu.engine.ingest import RawSpan
+from botanu.engine.pricing import Pricer
+from botanu.engine.service import BATCH_SPANS, default_pricer, prepare_spans
+
+__all__ = ["DayPriced", "PricingStore", "price_days"]
+
+
+class PricingStore(Protocol):
+    """What the job needs of a store (the ClickHouse store has it)."""
+
+    def span_days(self, since_ns: int, until_ns: int) -> list[date]: ...
+
+    def pending_spans(self, day: date, *, again: bool = False) -> Any: ...
+
+    def store_priced(self, rows: Any) -> None: ...
+
+    def refresh_rollup(self, day: date, *, force: bool = False) -> bool: ...
+
+
+@dataclass(frozen=True)
+class DayPriced:
+    day: date
+    spans: int  # spans priced this time
+    rebuilt: bool  # whether the day's run rollup was rebuilt
+
+
+def price_days(
+    store: PricingStore,
+    since_ns: int,
+    until_ns: int,
+    *,
+    again: bool = False,
+    workers: int = 1,
+    worker: int = 0,
+    pricer: Pricer | None = None,
+    on_day: Callable[[DayPriced], None] | None = None,
+) -> list[DayPriced]:
+    """Price this worker's days in [since, until) (every span again when `again`, after a
+    price change); returns what each day got."""
+    if workers < 1 or not 0 <= worker < workers:
+        raise ValueError(f"worker must be in [0, {workers}), got {worker}")
+    pricer = pricer or default_pricer()
+    done = []
+    for day in store.span_days(since_ns, until_ns):
+        if day.toordinal() % workers != worker:
+            continue
+        table = store.pending_spans(day, again=again)
+        for start in range(0, table.num_rows, BATCH_SPANS):
+            raws = list(_raw_spans(table.slice(start, BATCH_SPANS)))
+            store.store_priced(prepare_spans(raws, pricer))
+        rebuilt = store.refresh_rollup(day, force=again)
+        result = DayPriced(day, int(table.num_rows), rebuilt)
+        done.append(result)
+        if on_day is not None:
+            on_day(result)
+    return done
+
+
+def _raw_spans(table: Any) -> Iterator[RawSpan]:
+    """Rows read from the traces table as the decoder's spans (attribute values stay
+    text, as the exporter keeps them; the engine reads numbers from text)."""
+    columns = table.to_pydict()
+    resources: dict[tuple[tuple[str, str], ...], dict[str, str]] = {}
+    for trace, span, parent, name, kind, start, end, status, attributes, resource in zip(
+        *(columns[field] for field in RawSpan._fields), strict=True
+    ):
+        key = tuple(resource)
+        shared = resources.get(key)
+        if shared is None:  # one dict per distinct resource, as the decoders share them
+            shared = resources[key] = dict(resource)
+        yield RawSpan(
+            trace, span, parent or None, name, kind, start, end, status, dict(attributes), shared
+        )

@@ -1,0 +1,148 @@
+-- The views every report reads, with the DuckDB store's names, columns and values
+-- (store/sql/duckdb/views.sql). Recreated when botanu's schema version changes.
+-- Statements are separated by ";\n"; __DB__ is the quoted database. Every view carries
+-- prefer_column_name_to_alias, so `sum(total_cost) AS total_cost` reads the column.
+
+-- Spans as botanu read them, without their cost (attributes stay in the traces table).
+CREATE OR REPLACE VIEW __DB__.spans AS
+SELECT * EXCEPT (start_time, amount, currency, price_source, catalog_version, matched_provider,
+                 matched_model, effective_date, estimated, price_detail, priced_at, version)
+FROM __DB__.botanu_spans FINAL;
+
+-- One priced line per span that cost money. `amount` is NULL when unpriced (never 0).
+CREATE OR REPLACE VIEW __DB__.cost_lines AS
+SELECT
+    trace_id,
+    span_id,
+    category,
+    amount,
+    currency,
+    price_source AS source,
+    catalog_version,
+    matched_provider,
+    matched_model,
+    effective_date,
+    estimated,
+    price_detail AS detail,
+    priced_at
+FROM __DB__.botanu_spans FINAL
+WHERE price_source IS NOT NULL
+SETTINGS prefer_column_name_to_alias = 1;
+
+-- Spans with their cost line.
+CREATE OR REPLACE VIEW __DB__.span_costs AS
+SELECT * EXCEPT (start_time, estimated, priced_at, version)
+FROM __DB__.botanu_spans FINAL;
+
+CREATE OR REPLACE VIEW __DB__.runs AS
+SELECT
+    r.run_id AS run_id,
+    coalesce(r.own_event_id, r.any_event_id) AS event_id,
+    coalesce(r.own_workflow, r.any_workflow) AS workflow,
+    coalesce(r.own_customer_id, r.any_customer_id) AS customer_id,
+    coalesce(r.own_tenant_id, r.any_tenant_id) AS tenant_id,
+    coalesce(r.own_environment, r.any_environment) AS environment,
+    coalesce(r.own_attempt, 1) AS attempt,
+    r.own_retry_of_run_id AS retry_of_run_id,
+    r.own_parent_run_id AS parent_run_id,
+    fromUnixTimestamp64Micro(intDiv(r.first_start_ns, 1000), 'UTC') AS started_at,
+    (r.last_end_ns - r.first_start_ns) / 1e9 AS duration_s,
+    r.cost_total AS total_cost,
+    r.cost_llm AS llm_cost,
+    r.cost_db AS db_cost,
+    r.cost_storage AS storage_cost,
+    r.cost_messaging AS messaging_cost,
+    r.cost_other AS other_cost,
+    r.n_unpriced AS unpriced_spans,
+    r.n_spans AS spans,
+    r.status AS outcome_status,
+    r.value_type AS outcome_value_type,
+    r.value_amount AS outcome_value_amount,
+    r.reason AS outcome_reason,
+    v.value_per_unit AS value_per_unit
+FROM (
+    SELECT
+        run_id,
+        any(own_event_id) AS own_event_id,
+        any(any_event_id) AS any_event_id,
+        any(own_workflow) AS own_workflow,
+        any(any_workflow) AS any_workflow,
+        any(own_customer_id) AS own_customer_id,
+        any(any_customer_id) AS any_customer_id,
+        any(own_tenant_id) AS own_tenant_id,
+        any(any_tenant_id) AS any_tenant_id,
+        any(own_environment) AS own_environment,
+        any(any_environment) AS any_environment,
+        any(own_attempt) AS own_attempt,
+        any(own_retry_of_run_id) AS own_retry_of_run_id,
+        any(own_parent_run_id) AS own_parent_run_id,
+        min(first_start_ns) AS first_start_ns,
+        max(last_end_ns) AS last_end_ns,
+        sum(cost_total) AS cost_total,
+        sum(cost_llm) AS cost_llm,
+        sum(cost_db) AS cost_db,
+        sum(cost_storage) AS cost_storage,
+        sum(cost_messaging) AS cost_messaging,
+        sum(cost_other) AS cost_other,
+        sum(n_unpriced) AS n_unpriced,
+        sum(n_spans) AS n_spans,
+        argMax(status, status_rank) AS status,
+        argMax(value_type, value_type_rank) AS value_type,
+        argMax(value_amount, value_amount_rank) AS value_amount,
+        argMax(reason, reason_rank) AS reason
+    FROM __DB__.botanu_run_rollup
+    GROUP BY run_id
+) AS r
+LEFT JOIN (
+    SELECT value_type, argMax(value_per_unit, updated_at) AS value_per_unit
+    FROM __DB__.botanu_valuations
+    GROUP BY value_type
+) AS v ON v.value_type = r.value_type
+SETTINGS prefer_column_name_to_alias = 1, join_use_nulls = 1;
+
+-- All attempts of one event: what it cost in total, including the failed attempts.
+CREATE OR REPLACE VIEW __DB__.events AS
+SELECT
+    workflow,
+    event_id,
+    any(customer_id) AS customer_id,
+    any(tenant_id) AS tenant_id,
+    count() AS attempts,
+    min(started_at) AS started_at,
+    sum(total_cost) AS total_cost,
+    argMax(run_id, started_at) AS final_run_id,
+    argMax(outcome_status, started_at) AS final_outcome,
+    argMax(outcome_value_type, started_at) AS final_value_type,
+    argMax(outcome_value_amount, started_at) AS final_value_amount,
+    sum(total_cost) - if(argMax(outcome_status, started_at) = 'success',
+                         argMax(total_cost, started_at), 0) AS wasted_cost,
+    sum(unpriced_spans) AS unpriced_spans
+FROM __DB__.runs
+GROUP BY workflow, event_id
+SETTINGS prefer_column_name_to_alias = 1;
+
+CREATE OR REPLACE VIEW __DB__.workflows AS
+__ROLLUP__ workflow;
+
+CREATE OR REPLACE VIEW __DB__.customers AS
+__ROLLUP__ customer_id;
+
+CREATE OR REPLACE VIEW __DB__.tenants AS
+__ROLLUP__ tenant_id;
+
+-- Usage botanu could not price: shown, never counted as $0.
+CREATE OR REPLACE VIEW __DB__.unpriced AS
+SELECT
+    category,
+    provider,
+    coalesce(response_model, request_model, system) AS model,
+    price_detail AS detail,
+    count() AS spans,
+    sum(input_tokens) AS input_tokens,
+    sum(output_tokens) AS output_tokens,
+    fromUnixTimestamp64Micro(intDiv(min(start_ns), 1000), 'UTC') AS first_seen,
+    fromUnixTimestamp64Micro(intDiv(max(start_ns), 1000), 'UTC') AS last_seen
+FROM __DB__.botanu_spans FINAL
+WHERE price_source = 'unpriced'
+GROUP BY category, provider, model, detail
+SETTINGS prefer_column_name_to_alias = 1

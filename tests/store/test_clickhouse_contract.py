@@ -1,0 +1,198 @@
+"""The same spans, two ways in, the same answers: one set of spans made by the real SDK
+goes to the DuckDB store through ingest, and to ClickHouse (chDB) as the Collector's
+exporter writes it, priced there by `botanu price`. Every view, every report and both
+of the Outcomes seed's SQL queries must give identical rows, in every schema generation
+of the exporter's table."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
+
+from botanu import botanu_workflow, emit_outcome, track_llm_call
+from botanu.engine.costing import DIMENSIONS, cost_per_outcome
+from botanu.engine.ingest import decode_protobuf
+from botanu.engine.pricing_job import price_days
+from botanu.engine.service import ingest_payloads
+from botanu.store import open_store
+from botanu.tracking.data import (
+    track_db_operation,
+    track_messaging_operation,
+    track_storage_operation,
+)
+
+DAY0 = 1_793_491_200_000_000_000  # 2026-11-01T00:00:00Z
+HOUR = 3_600 * 10**9
+SEED_QUERIES = [
+    """SELECT
+    AVG(total_cost) as avg_cost_per_success
+FROM runs
+WHERE workflow = 'fulfill-order'
+  AND outcome_status = 'success'
+  AND outcome_value_type = 'orders_fulfilled';""",
+    """SELECT
+    workflow,
+    SUM(outcome_value_amount * value_per_unit) as total_value,
+    SUM(total_cost) as total_cost,
+    (SUM(outcome_value_amount * value_per_unit) - SUM(total_cost)) / SUM(total_cost) as roi
+FROM runs
+GROUP BY workflow;""",
+]
+VIEWS = ["runs", "events", "workflows", "customers", "tenants", "unpriced"]
+
+
+def workload():
+    """Support tickets (one failed then retried, one on a model with no price) and orders
+    (db, storage, queue and LLM spans; a partial outcome; one run across midnight)."""
+
+    @botanu_workflow(
+        "support",
+        event_id=lambda ticket: ticket,
+        customer_id=lambda customer: customer,
+        tenant_id="tenant-a",
+    )
+    def resolve(ticket, customer, model, fail=False):
+        with track_llm_call(provider="openai", model=model) as tracker:
+            tracker.set_tokens(input_tokens=1200, output_tokens=150, cache_read_tokens=200)
+        if fail:
+            raise RuntimeError("answer rejected")
+        emit_outcome("success", value_type="tickets_resolved", value_amount=1)
+
+    @botanu_workflow(
+        "fulfill-order",
+        event_id=lambda order: order,
+        customer_id=lambda customer: customer,
+        tenant_id=lambda tenant: tenant,
+    )
+    def fulfill(order, customer, tenant, items, status="success"):
+        with track_db_operation(system="postgresql", operation="SELECT") as db:
+            db.set_result(rows_returned=3)
+        with track_storage_operation(system="s3", operation="PUT") as storage:
+            storage.set_result(bytes_written=2048)
+        with track_messaging_operation(
+            system="sqs", operation="publish", destination="orders"
+        ) as queue:
+            queue.set_result(message_count=2)
+        with track_llm_call(provider="anthropic", model="claude-sonnet-4-5") as tracker:
+            tracker.set_tokens(input_tokens=1500, output_tokens=300)
+        reason = None if status == "success" else "one item out of stock"
+        emit_outcome(status, value_type="orders_fulfilled", value_amount=items, reason=reason)
+
+    with pytest.raises(RuntimeError):
+        resolve("T-1", "acme", "gpt-4o", fail=True)
+    resolve("T-1", "acme", "gpt-4o")
+    resolve("T-2", "globex", "acme-private-llm")
+    fulfill("O-1", "acme", "tenant-a", 3)
+    fulfill("O-2", "globex", "tenant-b", 5, status="partial")
+    fulfill("O-3", "initech", "tenant-b", 2)
+
+
+def fixture_spans(spans):
+    """The workload's spans through OTLP, each trace moved to its own hour of 2026-11-01
+    (the fifth starts 50 µs before midnight, so its run spans two days), and one span
+    exported twice, as an at-least-once exporter may."""
+    workload()
+    raws = decode_protobuf(encode_spans(spans.spans).SerializeToString())
+    traces = sorted(
+        {raw.trace_id for raw in raws},
+        key=lambda t: min(raw.start_ns for raw in raws if raw.trace_id == t),
+    )
+    first = {t: min(raw.start_ns for raw in raws if raw.trace_id == t) for t in traces}
+    target = {t: DAY0 + (i + 1) * 4 * HOUR for i, t in enumerate(traces)}
+    target[traces[4]] = DAY0 + 24 * HOUR - 50_000
+    moved = [
+        raw._replace(
+            start_ns=raw.start_ns - first[raw.trace_id] + target[raw.trace_id],
+            end_ns=raw.end_ns - first[raw.trace_id] + target[raw.trace_id],
+        )
+        for raw in raws
+    ]
+    return moved, [*moved, moved[3]]
+
+
+def stores(spans, collector, tmp_path, generation):
+    """(DuckDB store, ClickHouse store) holding the same spans and valuations."""
+    raws, exported = fixture_spans(spans)
+    duck = open_store(str(tmp_path / "contract.duckdb"))
+    ingest_payloads(duck, [raws])
+    collector.create_traces(generation)
+    collector.export(exported, generation)
+    clickhouse = open_store(collector.url)
+    days = price_days(clickhouse, DAY0, DAY0 + 3 * 24 * HOUR)
+    assert [(d.day.isoformat(), d.rebuilt) for d in days] == [
+        ("2026-11-01", True),
+        ("2026-11-02", True),
+    ]
+    assert sum(d.spans for d in days) == len(raws)  # the duplicate priced once
+    for store in (duck, clickhouse):
+        store.set_valuation("orders_fulfilled", Decimal("12.50"))
+        store.set_valuation("tickets_resolved", Decimal("4"))
+    return duck, clickhouse
+
+
+def rows(store, sql):
+    result = store.query(sql)
+    return result.columns, sorted(result.rows, key=repr)
+
+
+@pytest.mark.parametrize("generation", ["current", "previous", "legacy"])
+def test_the_same_spans_give_the_same_views_and_reports(spans, collector, tmp_path, generation):
+    duck, clickhouse = stores(spans, collector, tmp_path, generation)
+    with duck, clickhouse:
+        for view in VIEWS:
+            assert rows(clickhouse, f"SELECT * FROM {view}") == rows(duck, f"SELECT * FROM {view}")
+        line_columns = "trace_id, span_id, category, amount, currency, source, catalog_version, "
+        line_columns += "matched_provider, matched_model, effective_date, estimated, detail"
+        lines = f"SELECT {line_columns} FROM cost_lines"
+        assert rows(clickhouse, lines) == rows(duck, lines)
+        span_columns = list(duck.query("SELECT * FROM spans LIMIT 0").columns)
+        span_columns.remove("attributes")  # ClickHouse keeps them in the exporter's table
+        listed = ", ".join(f'"{c}"' for c in span_columns)
+        assert rows(clickhouse, f"SELECT {listed} FROM spans") == rows(
+            duck, f"SELECT {listed} FROM spans"
+        )
+        for dimension in DIMENSIONS:
+            assert cost_per_outcome(clickhouse, dimension) == cost_per_outcome(duck, dimension)
+        for seed in SEED_QUERIES:
+            assert rows(clickhouse, seed) == rows(duck, seed)
+
+        # and the answers are the workload's, not two equal mistakes
+        runs = clickhouse.query(
+            "SELECT event_id, attempt, outcome_status, unpriced_spans, spans FROM runs "
+            "ORDER BY started_at"
+        ).rows
+        assert [r[0] for r in runs] == ["T-1", "T-1", "T-2", "O-1", "O-2", "O-3"]
+        assert [r[2] for r in runs] == ["failed", "success", "success", "success", "partial",
+                                        "success"]  # fmt: skip
+        assert [r[3] for r in runs] == [0, 0, 1, 0, 0, 0]
+        assert [r[4] for r in runs] == [2, 2, 2, 5, 5, 5]
+        # O-2's run crossed midnight: two day rows, merged by the views
+        day_rows = clickhouse.query("SELECT count() FROM botanu_run_rollup").rows[0][0]
+        assert day_rows == len(runs) + 1
+        assert len(rows(clickhouse, "SELECT * FROM unpriced")[1]) == 1
+        support = cost_per_outcome(clickhouse, "workflow")
+        by_key = {row.key: row for row in support}
+        assert by_key["support"].wasted_cost > 0
+        assert by_key["support"].events == 2
+        assert by_key["fulfill-order"].successful_events == 2
+        (roi_rows,) = [r for r in clickhouse.query(SEED_QUERIES[1]).rows if r[0] == "support"]
+        assert roi_rows[1] == 8.0  # two tickets resolved at $4 each
+
+
+def test_pricing_twice_prices_nothing_new_and_keeps_the_answers(spans, collector, tmp_path):
+    duck, clickhouse = stores(spans, collector, tmp_path, "current")
+    with duck, clickhouse:
+        before = rows(clickhouse, "SELECT * FROM runs")
+        again = price_days(clickhouse, DAY0, DAY0 + 3 * 24 * HOUR)
+        assert [(d.spans, d.rebuilt) for d in again] == [(0, False), (0, False)]
+        assert rows(clickhouse, "SELECT * FROM runs") == before
+        # a reprice writes every span again with a newer version: still one line each
+        repriced = price_days(clickhouse, DAY0, DAY0 + 3 * 24 * HOUR, again=True)
+        assert [d.rebuilt for d in repriced] == [True, True]
+        assert rows(clickhouse, "SELECT * FROM runs") == before
+        assert (
+            rows(clickhouse, "SELECT count() FROM cost_lines")[1]
+            == rows(duck, "SELECT count(*) FROM cost_lines")[1]
+        )
