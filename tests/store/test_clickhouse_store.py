@@ -214,3 +214,32 @@ def test_spans_written_through_the_store_land_in_the_exporters_table(collector):
         assert workflows(store)[0]["runs"] == 6
         # pricing finds nothing left to do
         assert sum(d.spans for d in price_days(store, DAY0, DAY0 + 3 * DAY_NS)) == 0
+
+
+def test_replacing_cost_lines_rebuilds_the_runs_they_belong_to(collector):
+    from decimal import Decimal
+
+    from botanu.engine.records import CostLine
+
+    collector.create_traces()
+    collector.export(three_days())
+    with open_store(collector.url) as store:
+        price_days(store, DAY0, DAY0 + 3 * DAY_NS)
+        before = store.query("SELECT total_cost FROM runs WHERE run_id = 'run-2'").rows[0][0]
+        line = CostLine(
+            trace_id=f"{3:032x}",
+            span_id=f"{6:016x}",
+            category="llm",
+            amount=Decimal("1.000000000000000000001"),  # rounded half-even to 18 places
+            currency="USD",
+            source="user_rate_card",
+        )
+        assert store.update_costs([line]) == 1
+        after = store.query(
+            "SELECT total_cost, llm_cost FROM runs WHERE run_id = ?", ["run-2"]
+        ).rows
+        assert after == [(Decimal(1), Decimal(1))]
+        assert before != after[0][0]
+        assert store.query(
+            "SELECT source, count() FROM cost_lines GROUP BY source ORDER BY source"
+        ).rows == [("genai-prices", 5), ("user_rate_card", 1)]
