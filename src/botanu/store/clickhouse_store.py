@@ -28,7 +28,9 @@ from botanu.store.clickhouse_url import ClickHouseURL, parse_clickhouse_url
 
 __all__ = ["ClickHouseStore"]
 
-logger = logging.getLogger(__name__)
+# the client logs a failed request with its traceback and botanu raises one message
+# instead: without the host's own logging setup, those records go nowhere
+logging.getLogger("clickhouse_connect").addHandler(logging.NullHandler())
 
 # bumped whenever tables.sql or views.sql change: a store at another version is migrated
 SCHEMA_VERSION = "1"
@@ -400,6 +402,7 @@ def _connect(url: ClickHouseURL) -> Any:
             database=url.database,
             secure=url.secure,
             settings=_SETTINGS,
+            show_clickhouse_errors="scrub",  # the server's message without its trailer
         )
     except Exception as exc:
         code = getattr(exc, "code", None)
@@ -408,7 +411,7 @@ def _connect(url: ClickHouseURL) -> Any:
             raise StoreError(f"{where}: database {url.database} does not exist") from None
         if code == 516 or "AUTHENTICATION_FAILED" in text:
             raise StoreError(f"{where}: user {url.username} could not log in") from None
-        raise StoreError(f"{where}: cannot connect: {text}") from None
+        raise StoreError(f"{where}: cannot connect: {_cause(exc)}") from None
 
 
 def _message(exc: BaseException) -> str:
@@ -417,6 +420,21 @@ def _message(exc: BaseException) -> str:
     for marker in (" Stack trace", "\nStack trace"):
         text = text.split(marker)[0]
     return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _cause(exc: BaseException) -> str:
+    """The innermost OS error under a failed connection ("[Errno 111] Connection
+    refused"), not the HTTP library's retry story; else ClickHouse's message."""
+    innermost: BaseException | None = None
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, OSError):
+            innermost = seen
+        seen = seen.__cause__ or seen.__context__
+    if innermost is None:
+        return _message(exc)
+    text = str(innermost)
+    return text[text.find("[Errno") :] if "[Errno" in text else text
 
 
 def _literal(text: str) -> str:
