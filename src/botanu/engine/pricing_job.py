@@ -10,6 +10,7 @@ by taking every K-th day (`workers=K, worker=i`): they never touch the same day.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -17,7 +18,12 @@ from typing import Any, Protocol
 
 from botanu.engine.ingest import RawSpan
 from botanu.engine.pricing import Pricer
-from botanu.engine.service import BATCH_SPANS, default_pricer, prepare_spans
+from botanu.engine.service import (
+    BATCH_SPANS,
+    _cycle_collector_paused,
+    default_pricer,
+    prepare_spans,
+)
 
 __all__ = ["DayPriced", "PricingStore", "price_days"]
 
@@ -63,7 +69,8 @@ def price_days(
             continue
         table = store.pending_spans(day, again=again)
         for start in range(0, table.num_rows, BATCH_SPANS):
-            raws = list(_raw_spans(table.slice(start, BATCH_SPANS)))
+            with _cycle_collector_paused():  # many small objects, no cycles: 2x faster
+                raws = _raw_spans(table.slice(start, BATCH_SPANS))
             store.store_priced(prepare_spans(raws, pricer))
         rebuilt = store.refresh_rollup(day, force=again)
         result = DayPriced(day, int(table.num_rows), rebuilt)
@@ -73,18 +80,39 @@ def price_days(
     return done
 
 
-def _raw_spans(table: Any) -> Iterator[RawSpan]:
+def _raw_spans(table: Any) -> list[RawSpan]:
     """Rows read from the traces table as the decoder's spans (attribute values stay
     text, as the exporter keeps them; the engine reads numbers from text)."""
-    columns = table.to_pydict()
-    resources: dict[tuple[tuple[str, str], ...], dict[str, str]] = {}
-    for trace, span, parent, name, kind, start, end, status, attributes, resource in zip(
-        *(columns[field] for field in RawSpan._fields), strict=True
-    ):
-        key = tuple(resource)
-        shared = resources.get(key)
-        if shared is None:  # one dict per distinct resource, as the decoders share them
-            shared = resources[key] = dict(resource)
-        yield RawSpan(
-            trace, span, parent or None, name, kind, start, end, status, dict(attributes), shared
+    columns = {name: table[name].to_pylist() for name in RawSpan._fields[:-2]}
+    attributes = [dict(zip(k, v, strict=True)) for k, v in _map_items(table["attributes"])]
+    shared: dict[tuple[tuple[str, str], ...], dict[str, str]] = {}
+    resources = []
+    for keys, values in _map_items(table["resource"]):
+        items = tuple(zip(keys, values, strict=True))
+        found = shared.get(items)
+        if found is None:  # one dict per distinct resource, as the decoders share them
+            found = shared[items] = dict(items)
+        resources.append(found)
+    parents = [parent or None for parent in columns["parent_span_id"]]
+    return [
+        RawSpan(*fields)
+        for fields in zip(
+            columns["trace_id"], columns["span_id"], parents, columns["name"],
+            columns["kind"], columns["start_ns"], columns["end_ns"], columns["status_code"],
+            attributes, resources, strict=True,
         )
+    ]  # fmt: skip
+
+
+def _map_items(column: Any) -> Iterator[tuple[list[str], list[str]]]:
+    """A Map column's (keys, values) lists, row by row: flat arrays sliced by the
+    offsets, ~2x quicker than the column's Python tuples."""
+    import pyarrow as pa
+
+    array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    offsets = array.offsets.to_pylist()  # into the whole child arrays, even for a slice
+    base, size = offsets[0], offsets[-1] - offsets[0]
+    keys = array.keys.slice(base, size).to_pylist()
+    values = array.items.slice(base, size).to_pylist()
+    for start, end in itertools.pairwise(offsets):
+        yield keys[start - base : end - base], values[start - base : end - base]

@@ -33,7 +33,7 @@ __all__ = ["ClickHouseStore"]
 logging.getLogger("clickhouse_connect").addHandler(logging.NullHandler())
 
 # bumped whenever tables.sql or views.sql change: a store at another version is migrated
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 _DAY_NS = 86_400 * 10**9
 # read with every statement (and stored with every view): an alias never hides a column
 _SETTINGS = {"prefer_column_name_to_alias": 1}
@@ -200,7 +200,10 @@ class ClickHouseStore:
         """Keep spans normalized and priced (Arrow shaped as `span_row_schema()`) as the
         newest row of each; the rollups follow with `refresh_rollup`."""
         if rows.num_rows:
-            self._insert_arrow("botanu_spans", _spans_table(rows))
+            # a span read once (pending.sql) needs no merge at insert; reads use FINAL
+            self._insert_arrow(
+                "botanu_spans", _spans_table(rows), settings={"optimize_on_insert": 0}
+            )
 
     def refresh_rollup(self, day: date, *, force: bool = False) -> bool:
         """Rebuild the run rollup of `day` when spans of it were stored since the last
@@ -368,9 +371,9 @@ class ClickHouseStore:
         except Exception as exc:
             raise StoreError(f"ClickHouse store {self.path}: {_message(exc)}") from None
 
-    def _insert_arrow(self, table: str, rows: Any) -> None:
+    def _insert_arrow(self, table: str, rows: Any, settings: dict[str, Any] | None = None) -> None:
         try:
-            self._client.insert_arrow(table, rows, database=self.url.database)
+            self._client.insert_arrow(table, rows, database=self.url.database, settings=settings)
         except Exception as exc:
             raise StoreError(
                 f"ClickHouse store {self.path}: {rows.num_rows} rows not stored in {table}: "
