@@ -20,6 +20,7 @@ import pytest
 
 from botanu.engine.ingest import RawSpan
 
+ROOT = Path(__file__).resolve().parent.parent.parent
 _COLUMNS = """
     Timestamp DateTime64(9) CODEC(Delta(8), ZSTD(1)),
     TraceId String CODEC(ZSTD(1)),
@@ -59,29 +60,11 @@ _BLOOM = """
 # generation -> CREATE TABLE (for {table}), as the exporter renders it with no TTL
 DDL = {
     # PR #50878 (2026): text indexes, ALIAS item columns, PRIMARY KEY apart from ORDER BY
-    "current": "CREATE TABLE {table} ("
-    + _COLUMNS.format(
-        scope=_SCOPE,
-        attributes="Map(LowCardinality(String), String)",
-        duration="UInt64 CODEC(T64, ZSTD(1))",
-    )
-    + """
-    ResourceAttributeItems Array(String) ALIAS arrayMap(kv -> concat(kv.1, '=', kv.2),
-        CAST(ResourceAttributes, 'Array(Tuple(String, String))')),
-    SpanAttributeItems Array(String) ALIAS arrayMap(kv -> concat(kv.1, '=', kv.2),
-        CAST(SpanAttributes, 'Array(Tuple(String, String))')),
-    INDEX idx_trace_id TraceId TYPE text(tokenizer = 'array'),
-    INDEX idx_res_attr_key mapKeys(ResourceAttributes) TYPE text(tokenizer = 'array'),
-    INDEX idx_res_attr_items ResourceAttributeItems TYPE text(tokenizer = 'array'),
-    INDEX idx_span_attr_key mapKeys(SpanAttributes) TYPE text(tokenizer = 'array'),
-    INDEX idx_span_attr_items SpanAttributeItems TYPE text(tokenizer = 'array'),
-    INDEX idx_duration Duration TYPE minmax GRANULARITY 1,
-    INDEX idx_lower_span_name lower(SpanName) TYPE tokenbf_v1(32768, 3, 0) GRANULARITY 8
-) ENGINE = MergeTree()
-PARTITION BY toDate(Timestamp)
-PRIMARY KEY (ServiceName, SpanName, toDateTime(Timestamp))
-ORDER BY (ServiceName, SpanName, toDateTime(Timestamp), Timestamp)
-SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1""",
+    "current": "\n".join(
+        line
+        for line in (ROOT / "deploy" / "otel_traces.sql").read_text().splitlines()
+        if not line.startswith("--")
+    ).replace("otel.otel_traces", "{table}"),
     # PR #34245 (2024, v0.107 on)
     "previous": "CREATE TABLE {table} ("
     + _COLUMNS.format(
