@@ -12,10 +12,17 @@ from operator import attrgetter
 from typing import Any
 
 from botanu import semconv as sc
-from botanu.engine.records import SpanRecord
+from botanu.engine.records import CostLine, SpanRecord
 from botanu.store.base import COST_COLUMNS, span_row_schema
 
-__all__ = ["PROMOTED_KEYS", "SCALAR_FIELDS", "SpanBatch", "stored_money", "typed_array"]
+__all__ = [
+    "PROMOTED_KEYS",
+    "SCALAR_FIELDS",
+    "SpanBatch",
+    "span_rows",
+    "stored_money",
+    "typed_array",
+]
 
 SCALAR_FIELDS = tuple(f.name for f in dataclasses.fields(SpanRecord) if f.name != "attributes")
 # Attributes on nearly every span that are kept in their column only (field -> key): an
@@ -131,3 +138,20 @@ def entry_list(offsets: Any, keys: Any, values: Any) -> Any:
         values = pa.array(values, pa.string())
     entries = pa.StructArray.from_arrays([keys, values], names=["key", "value"])
     return pa.ListArray.from_arrays(offsets, entries)
+
+
+def span_rows(spans: Sequence[SpanRecord], cost_lines: Sequence[CostLine]) -> Any:
+    """Records and their cost lines as one Arrow table shaped as `span_row_schema()`
+    (what `Store.write_batch` takes): typed fields, attribute entries, cost line."""
+    import pyarrow as pa
+
+    by_span = {(line.trace_id, line.span_id): line for line in cost_lines}
+    matched = [by_span.get((span.trace_id, span.span_id)) for span in spans]
+    schema = span_row_schema()
+    costs = {}
+    for field_name, column in COST_COLUMNS.items():
+        values = [None if line is None else getattr(line, field_name) for line in matched]
+        if field_name == "amount":
+            values = [stored_money(amount) for amount in values]
+        costs[column] = pa.array(values, schema.field(column).type)
+    return SpanBatch.from_records(spans).to_arrow(pa.table(costs))

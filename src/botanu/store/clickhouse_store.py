@@ -21,7 +21,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from botanu.engine.batch import PROMOTED_KEYS, stored_money
+from botanu.engine.batch import PROMOTED_KEYS, span_rows, stored_money
 from botanu.engine.records import CostLine, SpanRecord
 from botanu.store.base import COST_COLUMNS, QueryResult, StoreError
 from botanu.store.clickhouse_url import ClickHouseURL, parse_clickhouse_url
@@ -248,10 +248,8 @@ class ClickHouseStore:
         writes them, and priced into botanu's; spans already stored are skipped."""
         if not spans:
             return 0
-        from botanu.store.duckdb_store import _span_batch
-
         try:
-            batch = _span_batch(spans, cost_lines)
+            batch = span_rows(spans, cost_lines)
         except (ValueError, TypeError) as exc:
             raise StoreError(f"nothing was stored: {exc}") from exc
         return self.write_batch(batch)
@@ -360,7 +358,7 @@ class ClickHouseStore:
     def _arrow(self, sql: str, parameters: dict[str, Any]) -> Any:
         try:
             return self._client.query_arrow(
-                sql, parameters=parameters, settings={**_SETTINGS}, use_strings=True
+                sql, parameters=parameters, settings=_SETTINGS, use_strings=True
             )
         except Exception as exc:
             raise StoreError(f"ClickHouse store {self.path}: {_message(exc)}") from None

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from botanu._internal.cores import usable_cores
-from botanu.engine.batch import PROMOTED_KEYS, SpanBatch, stored_money
+from botanu.engine.batch import PROMOTED_KEYS, span_rows, stored_money
 from botanu.engine.records import CostLine, SpanRecord
 from botanu.store.base import COST_COLUMNS, QueryResult, StoreError, span_row_schema
 
@@ -124,7 +124,7 @@ class DuckDBStore:
         if not spans:
             return 0
         try:
-            batch = _span_batch(spans, cost_lines)
+            batch = span_rows(spans, cost_lines)
         except (ValueError, TypeError) as exc:  # a value the columns cannot hold
             raise StoreError(f"nothing was stored: {exc}") from exc
         low = min(span.start_ns for span in spans)
@@ -271,22 +271,6 @@ def _run(con: Any, sql: str, parameters: Sequence[Any] | None = None) -> None:
 
 def _columns(items: Sequence[Any], names: list[str]) -> dict[str, list[Any]]:
     return {name: [getattr(item, name) for item in items] for name in names}
-
-
-def _span_batch(spans: Sequence[SpanRecord], cost_lines: Sequence[CostLine]) -> Any:
-    """One Arrow table of span_rows shape: typed fields, attribute entries, cost line."""
-    import pyarrow as pa
-
-    by_span = {(line.trace_id, line.span_id): line for line in cost_lines}
-    matched = [by_span.get((span.trace_id, span.span_id)) for span in spans]
-    schema = span_row_schema()
-    costs = {}
-    for field_name, column in COST_COLUMNS.items():
-        values = [None if line is None else getattr(line, field_name) for line in matched]
-        if field_name == "amount":
-            values = [stored_money(amount) for amount in values]
-        costs[column] = pa.array(values, schema.field(column).type)
-    return SpanBatch.from_records(spans).to_arrow(pa.table(costs))
 
 
 def _cost_schema() -> Any:
