@@ -161,5 +161,5 @@ def client(tmp_path_factory):
         default_pricer(),
         linger_s=0.0,
     )
-    with TestClient(create_app(pipeline)) as http:
+    with TestClient(create_app(pipeline), base_url="http://127.0.0.1") as http:
         yield http, pipeline

@@ -272,9 +272,36 @@ def demo(store_url: str | None, as_json: bool) -> None:
     help="Processes that decode, normalize and price spans (0: the server's own; "
     "default: one per core, at most 4).",
 )
+@click.option(
+    "--query-timeout",
+    default=30.0,
+    show_default=True,
+    type=click.FloatRange(0, 3600, min_open=True),
+    help="Seconds a query over HTTP (dashboard, CLI, /api/query) may run.",
+)
+@click.option(
+    "--allow-host",
+    "allowed_hosts",
+    multiple=True,
+    help="A name requests may be addressed to besides loopback ones (a proxy's); '*': any.",
+)
+@click.option(
+    "--memory-budget",
+    default=3072,
+    show_default=True,
+    type=click.IntRange(512),
+    help="Resident memory the server keeps within, in MB.",
+)
 @click.pass_obj
 def serve(
-    store_url: str | None, host: str, port: int, token: str | None, workers: int | None
+    store_url: str | None,
+    host: str,
+    port: int,
+    token: str | None,
+    workers: int | None,
+    query_timeout: float,
+    allowed_hosts: tuple[str, ...],
+    memory_budget: int,
 ) -> None:
     """Receive OTLP/HTTP traces from every process (default endpoint), price and store
     them, and serve the dashboard. An export is acknowledged once it is on disk."""
@@ -290,7 +317,16 @@ def serve(
     if path == ":memory:":
         raise click.BadParameter("botanu serve needs a store file", param_hint="--store")
     try:
-        config = ServeConfig(path, host=host, port=port, token=token, workers=workers)
+        config = ServeConfig(
+            path,
+            host=host,
+            port=port,
+            token=token,
+            workers=workers,
+            query_timeout_s=query_timeout,
+            allowed_hosts=allowed_hosts,
+            memory_budget_mb=memory_budget,
+        )
         run_server(config, announce=click.echo)
     except StoreError as exc:
         raise click.ClickException(str(exc)) from None

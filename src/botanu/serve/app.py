@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import threading
+import json
 import zlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import date, datetime
 from decimal import Decimal
@@ -25,29 +25,16 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
 from botanu.engine.ingest import OTLPDecodeError
+from botanu.serve.guard import only_addressed_to
 from botanu.serve.pipeline import Pipeline
 from botanu.serve.preparing import KIND_JSON, KIND_PROTOBUF, check_export
+from botanu.serve.reading import QueryBusy, ServedReads
 from botanu.store import StoreError
-from botanu.store.duckdb_store import DuckDBStore
 
 __all__ = ["create_app"]
 
 _CONTENT_TYPES = {"application/x-protobuf": KIND_PROTOBUF, "application/json": KIND_JSON}
 _RETRY_AFTER_S = "2"
-
-
-class _Readers:
-    """One read handle on the store per thread (DuckDB connections are not shared)."""
-
-    def __init__(self, store: DuckDBStore) -> None:
-        self._store = store
-        self._local = threading.local()
-
-    def query(self, sql: str, parameters: Any = None) -> Any:
-        reader = getattr(self._local, "reader", None)
-        if reader is None:
-            reader = self._local.reader = self._store.reader()
-        return reader.query(sql, parameters)
 
 
 def create_app(
@@ -56,10 +43,14 @@ def create_app(
     token: str | None = None,
     max_body_bytes: int = 16 * 1024 * 1024,
     dashboard: Callable[[Any], Any] | None = None,
+    reads: ServedReads | None = None,
+    allowed_hosts: Sequence[str] = (),
 ) -> Any:
     """The ASGI app around `pipeline` (started and closed with the app); `dashboard(store)`
-    is mounted at / with a store handle that reads from any thread."""
-    receiver = _Receiver(pipeline, max_body_bytes)
+    is mounted at / with a store handle that reads from any thread. `reads`: how the
+    store is read over HTTP (default: `ServedReads` with its default bounds);
+    `allowed_hosts`: names besides the loopback ones that requests may be addressed to."""
+    receiver = _Receiver(pipeline, max_body_bytes, reads or ServedReads(pipeline.store))
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -67,6 +58,7 @@ def create_app(
         try:
             yield
         finally:
+            receiver.readers.interrupt_all()  # a long query must not hold the stop
             await run_in_threadpool(pipeline.close)
 
     routes: list[BaseRoute] = [
@@ -77,17 +69,18 @@ def create_app(
     if dashboard is not None:
         routes.append(Mount("/", app=dashboard(receiver.readers)))
     app = Starlette(routes=routes, lifespan=lifespan)
-    return _require_token(app, token) if token else app
+    guarded = _require_token(app, token) if token else app
+    return only_addressed_to(guarded, allowed_hosts)
 
 
 class _Receiver:
-    def __init__(self, pipeline: Pipeline, max_body_bytes: int) -> None:
+    def __init__(self, pipeline: Pipeline, max_body_bytes: int, reads: ServedReads) -> None:
         self.pipeline = pipeline
         self.max_body_bytes = max_body_bytes
-        self.readers = _Readers(pipeline.store)
+        self.readers = reads
 
     async def traces(self, request: Request) -> Response:
-        kind = _CONTENT_TYPES.get(request.headers.get("content-type", "").split(";")[0].strip())
+        kind = _CONTENT_TYPES.get(_media_type(request))
         if kind is None:
             return _error(415, "send application/x-protobuf or application/json", KIND_JSON)
         checked = await self._checked(request, kind)
@@ -144,21 +137,24 @@ class _Receiver:
         return bytes(body)
 
     async def query(self, request: Request) -> Response:
+        if _media_type(request) != "application/json":
+            return JSONResponse({"error": "send the query as application/json"}, 415)
         try:
-            document = await request.json()
+            document = json.loads(await request.body())
             statement, parameters = document["sql"], document.get("parameters") or []
             if not isinstance(statement, str) or not isinstance(parameters, list):
                 raise TypeError
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, RecursionError):
             return JSONResponse({"error": 'send {"sql": "...", "parameters": [...]}'}, 400)
-        problem = _read_only_problem(statement)
-        if problem:
-            return JSONResponse({"error": problem}, 400)
         try:
-            result = await run_in_threadpool(self.readers.query, statement, parameters)
+            result, truncated = await run_in_threadpool(self.readers.run, statement, parameters)
+        except QueryBusy as exc:
+            return JSONResponse({"error": str(exc)}, 503, {"Retry-After": _RETRY_AFTER_S})
         except StoreError as exc:
             return JSONResponse({"error": str(exc)}, 400)
-        return JSONResponse(_encode_result(result.columns, result.rows))
+        answer = _encode_result(result.columns, result.rows)
+        answer["truncated"] = truncated
+        return JSONResponse(answer)
 
     async def status(self, request: Request) -> Response:
         stats = self.pipeline.stats
@@ -186,6 +182,10 @@ def _require_token(app: Starlette, token: str) -> Any:
         await app(scope, receive, send)
 
     return guarded
+
+
+def _media_type(request: Request) -> str:
+    return request.headers.get("content-type", "").split(";")[0].strip().lower()
 
 
 def _settle(future: asyncio.Future[None], error: BaseException | None) -> None:
@@ -229,20 +229,6 @@ def _error(status: int, message: str, kind: int, *, retry: bool = False) -> Resp
         body = Status(code=code, message=message).SerializeToString()
         return Response(body, status, headers, media_type="application/x-protobuf")
     return JSONResponse({"code": code, "message": message}, status, headers)
-
-
-def _read_only_problem(statement: str) -> str | None:
-    import duckdb
-
-    try:
-        statements = duckdb.extract_statements(statement)
-    except duckdb.Error as exc:
-        return f"SQL error: {exc}"
-    if len(statements) != 1:
-        return "send exactly one statement"
-    if statements[0].type != duckdb.StatementType.SELECT:
-        return "only reading statements (SELECT) are served while botanu serve owns the store"
-    return None
 
 
 def _encode_result(columns: list[str], rows: list[tuple[Any, ...]]) -> dict[str, Any]:

@@ -21,6 +21,11 @@ __all__ = ["ServeConfig", "build_app", "run_server", "serve_file"]
 
 log = logging.getLogger("botanu.serve")
 
+# on SIGTERM, requests still running after this long are cancelled (the server stops
+# within 10 s whatever runs: what is journaled and not yet stored is stored at the next
+# start)
+_GRACE_S = 3
+
 
 @dataclass(frozen=True)
 class ServeConfig:
@@ -32,6 +37,9 @@ class ServeConfig:
     max_pending_spans: int | None = None
     linger_s: float = 0.5
     workers: int | None = None  # processes preparing rows; None: default_workers()
+    query_timeout_s: float = 30.0  # a served query is ended after this long
+    allowed_hosts: tuple[str, ...] = ()  # names besides loopback ones requests may use
+    memory_budget_mb: int = 3072  # resident memory, sized for a 2-core, 4 GiB machine
 
     def check(self) -> None:
         """Refuse settings that would expose the store: beyond loopback needs a token."""
@@ -43,6 +51,10 @@ class ServeConfig:
             )
         if not 0 <= self.port <= 65535:
             raise BotanuConfigError(f"port {self.port} is not a TCP port (0-65535)")
+        if not 0 < self.query_timeout_s <= 3600:
+            raise BotanuConfigError("the query time limit must be between 0 and 3600 s")
+        if self.memory_budget_mb < 512:
+            raise BotanuConfigError("the memory budget must be at least 512 MB")
 
     @property
     def url(self) -> str:
@@ -63,12 +75,16 @@ def build_app(config: ServeConfig) -> Any:
     from botanu.serve.journal import Journal
     from botanu.serve.pipeline import Pipeline
     from botanu.serve.preparing import default_workers
+    from botanu.serve.reading import ServedReads, lock_down
     from botanu.store.duckdb_store import DuckDBStore
 
     workers = default_workers() if config.workers is None else config.workers
     # the workers keep their cores busy: DuckDB threads beyond the rest would only spin
     # and take turns with them (measured: the same writes cost ~1.5x the CPU)
     store = DuckDBStore(config.store_path, threads=max(1, usable_cores() - workers))
+    # a third of the budget for DuckDB (it spills beyond), the rest for the workers,
+    # the exports waiting to be stored and the answers being sent
+    lock_down(store, memory_limit_mb=config.memory_budget_mb // 3)
     journal = Journal(Path(f"{config.store_path}.journal"))
     options: dict[str, Any] = {"linger_s": config.linger_s, "workers": workers}
     if config.max_pending_spans is not None:
@@ -79,6 +95,8 @@ def build_app(config: ServeConfig) -> Any:
         token=config.token,
         max_body_bytes=config.max_body_bytes,
         dashboard=_dashboard(),
+        reads=ServedReads(store, timeout_s=config.query_timeout_s),
+        allowed_hosts=(*config.allowed_hosts, *_bound_name(config.host)),
     )
 
 
@@ -98,7 +116,13 @@ def run_server(config: ServeConfig, announce: Any = print) -> None:
     config.check()
     app = build_app(config)
     server = uvicorn.Server(
-        uvicorn.Config(app, host=config.host, port=config.port, log_level="warning")
+        uvicorn.Config(
+            app,
+            host=config.host,
+            port=config.port,
+            log_level="warning",
+            timeout_graceful_shutdown=_GRACE_S,
+        )
     )
     announcement = serve_file(config.store_path)
     announced = False
@@ -133,6 +157,11 @@ def run_server(config: ServeConfig, announce: Any = print) -> None:
     server.startup = startup  # type: ignore[method-assign]
     server.shutdown = shutdown  # type: ignore[method-assign]
     server.run()
+
+
+def _bound_name(host: str) -> tuple[str, ...]:
+    """The listening address as a name requests may use (not a wildcard address)."""
+    return () if host in ("0.0.0.0", "::", "") else (host,)
 
 
 def _is_loopback(host: str) -> bool:

@@ -13,7 +13,14 @@ from botanu.exceptions import BotanuError
 if TYPE_CHECKING:
     import pyarrow as pa
 
-__all__ = ["COST_COLUMNS", "QueryResult", "Store", "StoreError", "span_row_schema"]
+__all__ = [
+    "COST_COLUMNS",
+    "QueryInterrupted",
+    "QueryResult",
+    "Store",
+    "StoreError",
+    "span_row_schema",
+]
 
 # the cost line of a span, as columns of its row: cost line field -> column
 COST_COLUMNS = {
@@ -47,6 +54,10 @@ _COUNTS = frozenset(
 
 class StoreError(BotanuError):
     """The store could not be opened, or a statement failed; the message says why."""
+
+
+class QueryInterrupted(StoreError):
+    """A statement was ended from outside (a time limit) before it finished."""
 
 
 class QueryResult(NamedTuple):

@@ -16,7 +16,13 @@ from typing import Any
 from botanu._internal.cores import usable_cores
 from botanu.engine.batch import PROMOTED_KEYS, span_rows, stored_money
 from botanu.engine.records import CostLine, SpanRecord
-from botanu.store.base import COST_COLUMNS, QueryResult, StoreError, span_row_schema
+from botanu.store.base import (
+    COST_COLUMNS,
+    QueryInterrupted,
+    QueryResult,
+    StoreError,
+    span_row_schema,
+)
 
 __all__ = ["DuckDBStore"]
 
@@ -245,6 +251,29 @@ class DuckDBStore:
             return QueryResult(columns, cursor.fetchall())
         except duckdb.Error as exc:
             raise StoreError(str(exc)) from None
+
+    def query_capped(
+        self, sql: str, parameters: Sequence[Any] | None, max_rows: int
+    ) -> tuple[QueryResult, bool]:
+        """`query` keeping the first `max_rows` rows, and whether there were more (the rest
+        is never made). Raises `QueryInterrupted` after `interrupt()`."""
+        import duckdb
+
+        try:
+            cursor = self._con.execute(sql, parameters or [])
+            columns = [d[0] for d in cursor.description or ()]
+            rows = cursor.fetchmany(max_rows + 1)
+            if len(rows) > max_rows:
+                _run(self._con, "SELECT 1")  # drops the rest of the answer
+        except duckdb.InterruptException:
+            raise QueryInterrupted("the statement was interrupted") from None
+        except duckdb.Error as exc:
+            raise StoreError(str(exc)) from None
+        return QueryResult(columns, rows[:max_rows]), len(rows) > max_rows
+
+    def interrupt(self) -> None:
+        """End the statement running on this handle (called from another thread)."""
+        self._con.interrupt()
 
     def reader(self) -> DuckDBStore:
         """Another handle on the same open database, for reading from another thread
