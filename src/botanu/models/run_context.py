@@ -1,7 +1,8 @@
 """The run: one execution attempt of one business event. Pure data, no OpenTelemetry.
 
 `RunContext` is what travels in W3C baggage and what the enricher stamps on spans;
-inbound baggage is untrusted, so `from_baggage` validates every value and drops the bad.
+inbound baggage is untrusted, so `from_baggage` validates every value and drops the bad:
+ids must look like ids, attempts and deadlines must be plausible.
 """
 
 from __future__ import annotations
@@ -23,7 +24,13 @@ logger = logging.getLogger("botanu")
 
 # Values longer than this (UTF-8 bytes) are dropped: ids and names, never payloads.
 MAX_VALUE_BYTES = 256
-MAX_ATTEMPT = 10_000
+MAX_ID_CHARS = 128
+# Inbound ids: letters and digits (any script) and a few separators; never a path or markup.
+_ID_PUNCTUATION = frozenset(" -_.:@+=#~")
+MAX_ATTEMPT = 100
+# An inbound deadline further from now than this is a bad clock or a forged value.
+MAX_DEADLINE_PAST_S = 24 * 3600
+MAX_DEADLINE_AHEAD_S = 7 * 24 * 3600
 
 
 class RunStatus(str, enum.Enum):
@@ -96,6 +103,28 @@ def clean_value(value: object) -> str | None:
     return value
 
 
+def clean_id(value: object) -> str | None:
+    """Accept an inbound id (run, event, customer, tenant): at most MAX_ID_CHARS letters,
+    digits and ` -_.:@+=#~`, starting with a letter or digit; else None."""
+    text = clean_value(value)
+    if text is None or len(text) > MAX_ID_CHARS or not text[0].isalnum():
+        return None
+    if not all(ch.isalnum() or ch in _ID_PUNCTUATION for ch in text):
+        return None
+    return text
+
+
+def _clean_deadline(value: str) -> float | None:
+    """Epoch milliseconds within a day before and a week after now, as epoch seconds."""
+    if not value.isdigit() or len(value) > 15:
+        return None
+    deadline = int(value) / 1000
+    now = time.time()
+    if not now - MAX_DEADLINE_PAST_S <= deadline <= now + MAX_DEADLINE_AHEAD_S:
+        return None
+    return deadline
+
+
 def _clean_attempt(value: object) -> int | None:
     text = clean_value(value) if not isinstance(value, int) else str(value)
     if text is None or not text.isdigit():
@@ -117,6 +146,19 @@ _FIELDS = (
     "attempt",
     "retry_of_run_id",
     "deadline",
+)
+
+# baggage keys holding ids, held to `clean_id`; the others (names) to `clean_value`
+_ID_KEYS = frozenset(
+    (
+        semconv.RUN_ID,
+        semconv.EVENT_ID,
+        semconv.CUSTOMER_ID,
+        semconv.TENANT_ID,
+        semconv.PARENT_RUN_ID,
+        semconv.ROOT_RUN_ID,
+        semconv.RETRY_OF_RUN_ID,
+    )
 )
 
 
@@ -275,7 +317,7 @@ class RunContext:
             raw = baggage.get(key)
             if raw is None:
                 continue
-            cleaned = clean_value(raw)
+            cleaned = clean_id(raw) if key in _ID_KEYS else clean_value(raw)
             if cleaned is None:
                 logger.debug("botanu: dropped malformed baggage entry %s", key)
                 continue
@@ -293,8 +335,10 @@ class RunContext:
                 attempt = parsed
         deadline = None
         raw_deadline = values.get(semconv.DEADLINE)
-        if raw_deadline is not None and raw_deadline.isdigit() and len(raw_deadline) <= 15:
-            deadline = int(raw_deadline) / 1000
+        if raw_deadline is not None:
+            deadline = _clean_deadline(raw_deadline)
+            if deadline is None:
+                logger.debug("botanu: dropped malformed baggage entry %s", semconv.DEADLINE)
         return cls(
             run_id=run_id,
             workflow=workflow,

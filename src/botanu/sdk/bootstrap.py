@@ -1,7 +1,8 @@
 """`enable()` and `disable()`: wire botanu into OpenTelemetry, once, thread-safely.
 
 If the application already has an SDK `TracerProvider`, botanu adds its processors to it
-and never shuts it down. botanu never touches the host's logging configuration.
+and never shuts it down. botanu never touches the host's logging configuration. Stopping
+the exporter waits at most `shutdown_timeout` seconds, whatever the endpoint does.
 """
 
 from __future__ import annotations
@@ -149,14 +150,47 @@ def disable() -> None:
             slot = getattr(installed.provider, _SLOT_ATTR, None)
             if isinstance(slot, _ExportSlot) and slot.inner is installed.exporter:
                 slot.inner = None
-            try:
-                installed.exporter.force_flush()
-                installed.exporter.shutdown()
-            except Exception:
-                logger.warning("botanu: exporter shutdown failed", exc_info=True)
+            _stop_exporter(installed.exporter, _shutdown_timeout(installed.config), flush=True)
         _runtime.state.lean = True
         _runtime.state.environment = None
         _runtime.state.tracer = trace.get_tracer(_runtime.INSTRUMENTATION_NAME, __version__)
+
+
+def _shutdown_timeout(config: BotanuConfig) -> float:
+    from botanu.sdk.config import DEFAULT_SHUTDOWN_TIMEOUT
+
+    timeout = config.shutdown_timeout
+    return timeout if timeout is not None else DEFAULT_SHUTDOWN_TIMEOUT
+
+
+def _stop_exporter(processor: SpanProcessor, timeout: float, *, flush: bool) -> None:
+    """Flush (optionally) and shut down `processor`, waiting at most `timeout` seconds.
+
+    The work runs in a helper thread: an endpoint that accepts and never answers holds
+    that thread until the exporter's own timeout, never the caller.
+    """
+
+    def stop() -> None:
+        try:
+            if flush:
+                processor.force_flush(int(timeout * 1000))
+            processor.shutdown()
+        except Exception:
+            logger.warning("botanu: exporter shutdown failed", exc_info=True)
+
+    worker = threading.Thread(target=stop, name="botanu-exporter-shutdown", daemon=True)
+    try:
+        worker.start()
+    except RuntimeError:  # no new threads this late in interpreter shutdown
+        stop()
+        return
+    worker.join(timeout)
+    if worker.is_alive():
+        logger.warning(
+            "botanu: the exporter did not finish within %gs (shutdown_timeout); "
+            "spans not yet sent may be lost",
+            timeout,
+        )
 
 
 def is_enabled() -> bool:
@@ -212,7 +246,9 @@ def _install(config: BotanuConfig, given: TracerProvider | None) -> _Installed:
         setattr(provider, _ENRICHER_ATTR, enricher)
     exporter = _exporter_processor(config) if exporter_wanted else None
     if exporter is not None:
-        _export_slot(provider).inner = exporter
+        slot = _export_slot(provider)
+        slot.inner = exporter
+        slot.timeout = _shutdown_timeout(config)
     _apply_runtime(config, provider.get_tracer(_runtime.INSTRUMENTATION_NAME, __version__))
     return _Installed(config, provider, owns, exporter)
 
@@ -246,6 +282,7 @@ class _ExportSlot(SpanProcessor):
 
     def __init__(self) -> None:
         self.inner: SpanProcessor | None = None
+        self.timeout = 5.0  # replaced by each enable() from its config
 
     def on_end(self, span: ReadableSpan) -> None:
         inner = self.inner
@@ -254,8 +291,8 @@ class _ExportSlot(SpanProcessor):
 
     def shutdown(self) -> None:
         inner, self.inner = self.inner, None
-        if inner is not None:
-            inner.shutdown()
+        if inner is not None:  # the provider's shutdown, at exit too: bounded like disable()
+            _stop_exporter(inner, self.timeout, flush=False)
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:
         inner = self.inner

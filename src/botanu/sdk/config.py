@@ -24,6 +24,9 @@ __all__ = ["BotanuConfig"]
 PROPAGATION_MODES = ("lean", "full")
 EXPORTERS = ("otlp", "console", "local", "none")
 DEFAULT_CONFIG_FILE = "botanu.yaml"
+# seconds disable() (and the provider's shutdown) waits for the exporter to flush
+DEFAULT_SHUTDOWN_TIMEOUT = 5.0
+MAX_SHUTDOWN_TIMEOUT = 300.0
 OTLP_TRACES_PATH = "/v1/traces"
 
 # env variable -> setting; earlier rows win when several are set
@@ -37,6 +40,7 @@ _ENV: tuple[tuple[str, str], ...] = (
     ("OTEL_EXPORTER_OTLP_ENDPOINT", "otlp_endpoint"),
     ("BOTANU_PROPAGATION_MODE", "propagation_mode"),
     ("BOTANU_AUTO_INSTRUMENT", "auto_instrument"),  # comma-separated: openai,httpx
+    ("BOTANU_SHUTDOWN_TIMEOUT", "shutdown_timeout"),  # seconds
 )
 
 # YAML path -> setting
@@ -49,6 +53,7 @@ _YAML: dict[tuple[str, ...], str] = {
     ("otlp", "headers"): "otlp_headers",
     ("propagation", "mode"): "propagation_mode",
     ("auto_instrument",): "auto_instrument",  # a list of names, or one comma-separated string
+    ("shutdown_timeout",): "shutdown_timeout",
 }
 
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
@@ -70,6 +75,9 @@ class BotanuConfig:
     propagation_mode: str | None = None
     # short names of OpenTelemetry instrumentors to turn on (botanu.integrations._auto)
     auto_instrument: tuple[str, ...] | None = None
+    # seconds (default DEFAULT_SHUTDOWN_TIMEOUT): an endpoint that accepts and never
+    # answers must not hold disable() or the process exit longer
+    shutdown_timeout: float | None = None
     sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -131,6 +139,8 @@ class BotanuConfig:
                 value = {str(k): str(v) for k, v in raw.items()}
             elif name == "auto_instrument":
                 value = auto_instrument_names(raw, source)
+            elif name == "shutdown_timeout":
+                value = _seconds(raw, name, source)
             else:
                 value = str(raw)
             cleaned[name] = value
@@ -191,6 +201,14 @@ class BotanuConfig:
                     f"otlp_endpoint {self.otlp_endpoint!r} "
                     f"(from {self._where('otlp_endpoint')}) has a bad port: {exc}"
                 ) from None
+        timeout = self.shutdown_timeout
+        if timeout is not None and not (
+            isinstance(timeout, (int, float)) and 0 < timeout <= MAX_SHUTDOWN_TIMEOUT
+        ):
+            raise BotanuConfigError(
+                f"shutdown_timeout {timeout!r} (from {self._where('shutdown_timeout')}) "
+                f"must be a number of seconds above 0 and at most {MAX_SHUTDOWN_TIMEOUT:g}"
+            )
         if self.service_name is not None and not self.service_name.strip():
             raise BotanuConfigError("service_name must not be blank")
         if self.auto_instrument:
@@ -215,6 +233,15 @@ def auto_instrument_names(raw: object, source: str) -> tuple[str, ...]:
         raise BotanuConfigError(
             f"auto_instrument in {source} must be a list of names or a comma-separated "
             f"string such as 'openai,httpx', got {raw!r}"
+        ) from None
+
+
+def _seconds(raw: object, name: str, source: str) -> float:
+    try:
+        return float(str(raw).strip())
+    except ValueError:
+        raise BotanuConfigError(
+            f"{name} in {source} must be a number of seconds such as 5, got {raw!r}"
         ) from None
 
 

@@ -1,13 +1,19 @@
 """`BotanuMiddleware`: one run per HTTP request for ASGI apps (FastAPI, Starlette).
 
-A request carrying a run in W3C baggage continues that run (same run id, trace parent
-from `traceparent`); any other request opens a new run named after its route. Pure ASGI:
-it imports no web framework. `RequestRuns` is the part shared with the WSGI middleware.
+A request from a trusted source carrying a run in W3C baggage continues that run (same
+run id, trace parent from `traceparent`); any other request opens a new run named after
+its route. Pure ASGI: it imports no web framework. `RequestRuns` and `Trust` are the
+parts shared with the WSGI middleware.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+import hmac
+import ipaddress
+import logging
+import os
+import re
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping, Sequence
 from typing import Any
 
 from opentelemetry import baggage as baggage_api
@@ -16,9 +22,10 @@ from opentelemetry import propagate, trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from botanu import semconv
-from botanu._internal.fast_attributes import write_attributes
+from botanu._internal.fast_attributes import attribute_map, write_attributes
 from botanu._internal.guard import report_internal_error
-from botanu.models.run_context import RunContext, clean_value
+from botanu.exceptions import BotanuConfigError
+from botanu.models.run_context import RunContext, clean_id
 from botanu.sdk import _runtime
 from botanu.sdk.decorators import start_run
 from botanu.sdk.span_helpers import finish_run
@@ -32,6 +39,158 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 UNMATCHED_ROUTE = "(unmatched)"
+
+logger = logging.getLogger("botanu")
+
+# --- who may name a request's run -------------------------------------------------------
+ENV_TRUSTED_SOURCES = "BOTANU_TRUSTED_SOURCES"  # comma-separated networks, "*" or "none"
+ENV_TRUST_SECRET = "BOTANU_TRUST_SECRET"
+TRUST_SECRET_HEADER = "x-botanu-trust"
+# loopback and private networks: where a gateway or a sibling service usually calls from
+DEFAULT_TRUSTED_SOURCES = (
+    "127.0.0.0/8",
+    "::1/128",
+    "10.0.0.0/8",
+    "172.16.0.0/12",
+    "192.168.0.0/16",
+    "fc00::/7",
+)
+_LOOPBACK = (ipaddress.ip_address("127.0.0.1"), ipaddress.ip_address("::1"))
+_RUN_BAGGAGE_PREFIX = semconv.RUN_ID.split(".", 1)[0] + "."  # "botanu."
+
+
+class Trust:
+    """Who may hand a request its run identity (baggage, identity headers): callers from
+    trusted networks, or callers that present the shared secret. Built once per middleware;
+    a bad setting raises `BotanuConfigError` there, never on a request."""
+
+    __slots__ = ("everyone", "networks", "secret", "secret_header")
+
+    def __init__(
+        self,
+        sources: str | Sequence[str] | None,
+        secret: str | None,
+        secret_header: str = TRUST_SECRET_HEADER,
+    ) -> None:
+        if secret is None:
+            secret = os.environ.get(ENV_TRUST_SECRET, "").strip() or None
+        if sources is None:
+            from_env = os.environ.get(ENV_TRUSTED_SOURCES, "").strip()
+            # with a secret and no networks named, the secret alone decides
+            sources = from_env or (() if secret else DEFAULT_TRUSTED_SOURCES)
+        entries = _source_entries(sources)
+        self.everyone = "*" in entries
+        self.networks = tuple(_network(entry) for entry in entries if entry != "*")
+        self.secret = secret.encode() if secret else None
+        self.secret_header = secret_header.lower()
+
+    def allows(self, client: str | None, headers: Mapping[str, str]) -> bool:
+        """Whether a request from address `client` with `headers` may name its run."""
+        if self.everyone:
+            return True
+        if self.secret is not None:
+            given = headers.get(self.secret_header)
+            # headers arrive as latin-1 text: back to the bytes that were sent
+            if given is not None and hmac.compare_digest(
+                given.encode("latin-1", "replace"), self.secret
+            ):
+                return True
+        if not self.networks:
+            return False
+        if not client:  # no address: a Unix socket or an in-process client, a local peer
+            return any(a in n for a in _LOOPBACK for n in self.networks)
+        try:
+            address = ipaddress.ip_address(client)
+        except ValueError:  # a socket path or a name: not an address we can place
+            return False
+        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+            address = address.ipv4_mapped
+        return any(address in network for network in self.networks)
+
+
+def _source_entries(sources: str | Sequence[str]) -> list[str]:
+    if isinstance(sources, str):
+        sources = sources.split(",")
+    entries = [str(entry).strip() for entry in sources]
+    entries = [entry for entry in entries if entry]
+    return [] if [e.lower() for e in entries] == ["none"] else entries
+
+
+def _network(entry: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    try:
+        return ipaddress.ip_network(entry, strict=False)
+    except ValueError:
+        raise BotanuConfigError(
+            f"trusted_sources entry {entry!r} is not a network or address "
+            '(use "10.0.0.0/8", "192.0.2.7", "*" for everyone, or [] for no one)'
+        ) from None
+
+
+def _replace_run_attributes(span: trace.Span, attributes: Mapping[str, Any]) -> None:
+    """Put a run's identity on `span`, first taking off the botanu keys that were stamped
+    on it from an untrusted caller's baggage (when the SDK's attribute map is reachable)."""
+    internals = attribute_map(span, len(attributes))
+    if internals is not None:
+        target, lock = internals
+        with lock:
+            for key in [k for k in target if k.startswith(_RUN_BAGGAGE_PREFIX)]:
+                if key not in attributes:
+                    del target[key]
+    write_attributes(span, attributes, overwrite=True)
+
+
+# --- the baggage header, bounded before OpenTelemetry reads (and logs) it -----------------
+MAX_BAGGAGE_BYTES = 8192  # the W3C limit; OpenTelemetry drops the whole header above it
+_MAX_MEMBER_BYTES = 4096  # OpenTelemetry drops a longer entry
+_SHORT_MEMBER = 256  # entries up to this size are left to OpenTelemetry: its logs stay short
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_VALUE = re.compile(r"[\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]*")
+_PROPERTIES = re.compile(r"[\x20\x09\x21-\x2b\x2d-\x7e]*")
+
+
+def bounded_baggage(headers: Mapping[str, str]) -> Mapping[str, str]:
+    """`headers` without what OpenTelemetry would drop and log whole: a baggage header over
+    the W3C limit goes, and so do long entries that are malformed; logged here, briefly."""
+    header = headers.get("baggage")
+    if header is None or len(header) <= _SHORT_MEMBER:
+        return headers
+    size = len(header.encode("utf-8", "replace"))
+    if size > MAX_BAGGAGE_BYTES:
+        logger.debug(
+            "botanu: dropped a baggage header of %d bytes (the W3C limit is %d)",
+            size,
+            MAX_BAGGAGE_BYTES,
+        )
+        return {name: value for name, value in headers.items() if name != "baggage"}
+    members = header.split(",")
+    kept = [m for m in members if len(m) <= _SHORT_MEMBER or _well_formed(m)]
+    if len(kept) == len(members):
+        return headers
+    logger.debug("botanu: dropped %d malformed baggage entries", len(members) - len(kept))
+    return {**headers, "baggage": ",".join(kept)}
+
+
+def _well_formed(member: str) -> bool:
+    """A W3C baggage list-member (`key=value;properties`) OpenTelemetry would keep."""
+    member = member.strip(" \t")
+    if not member.isascii() or len(member) > _MAX_MEMBER_BYTES:
+        return False
+    key, sep, rest = member.partition("=")
+    value, _, properties = rest.partition(";")
+    return bool(
+        sep
+        and _TOKEN.fullmatch(key.strip(" \t"))
+        and _VALUE.fullmatch(value.strip(" \t"))
+        and _PROPERTIES.fullmatch(properties)
+    )
+
+
+def _without_run_baggage(ctx: context_api.Context) -> context_api.Context:
+    """`ctx` with botanu's keys taken out of its baggage (an untrusted caller's run)."""
+    for key in baggage_api.get_all(ctx):
+        if key.startswith(_RUN_BAGGAGE_PREFIX):
+            ctx = baggage_api.remove_baggage(key, ctx)
+    return ctx
 
 
 class RequestRun:
@@ -66,7 +225,7 @@ class RequestRuns:
     opens its run span inside it.
     """
 
-    __slots__ = ("customer_header", "event_header", "tenant_header", "workflow")
+    __slots__ = ("customer_header", "event_header", "tenant_header", "trust", "workflow")
 
     def __init__(
         self,
@@ -74,16 +233,25 @@ class RequestRuns:
         event_id_header: str,
         customer_id_header: str,
         tenant_id_header: str,
+        trust: Trust,
     ) -> None:
         self.workflow = workflow
         self.event_header = event_id_header.lower()
         self.customer_header = customer_id_header.lower()
         self.tenant_header = tenant_id_header.lower()
+        self.trust = trust
 
     def open(
-        self, headers: Mapping[str, str], method: str, route: Callable[[], str]
+        self,
+        headers: Mapping[str, str],
+        client: str | None,
+        method: str,
+        route: Callable[[], str],
     ) -> RequestRun | None:
-        """Attach the request's run; None (logged once) if botanu itself fails."""
+        """Attach the request's run; None (logged once) if botanu itself fails.
+
+        `client` is the caller's address: run identity from an untrusted one is ignored.
+        """
         token = None
         try:
             current = _runtime.fast_current_context()
@@ -91,9 +259,16 @@ class RequestRuns:
                 return None  # already inside a run (a second botanu middleware): keep it
             server = trace.get_current_span(current)
             adopt = server.is_recording() and getattr(server, "kind", None) is SpanKind.SERVER
-            inbound = current if adopt else propagate.extract(headers)
+            inbound = current if adopt else propagate.extract(bounded_baggage(headers))
+            trusted = not self._names_a_run(inbound, headers) or self.trust.allows(client, headers)
+            if not trusted:
+                logger.debug(
+                    "botanu: run identity from %s is not trusted; the request opens its own run",
+                    client or "an unknown address",
+                )
+                inbound = _without_run_baggage(inbound)
             token = context_api.attach(inbound)
-            run = RunContext.from_baggage(baggage_api.get_all(inbound))
+            run = RunContext.from_baggage(baggage_api.get_all(inbound)) if trusted else None
             if run is not None:  # continue the caller's run: its owner decides the outcome
                 if adopt:
                     scope = _runtime.RunScope(
@@ -110,11 +285,12 @@ class RequestRuns:
                 )
                 _runtime.activate(scope, span)
                 return RequestRun(scope, token)
+            named = headers if trusted else {}
             new_run = RunContext.create(
                 self.workflow or f"{method} {route()}",
-                event_id=clean_value(headers.get(self.event_header)),
-                customer_id=clean_value(headers.get(self.customer_header)),
-                tenant_id=clean_value(headers.get(self.tenant_header)),
+                event_id=clean_id(named.get(self.event_header)),
+                customer_id=clean_id(named.get(self.customer_header)),
+                tenant_id=clean_id(named.get(self.tenant_header)),
                 environment=_runtime.state.environment,
             )
             scope = start_run(
@@ -122,14 +298,23 @@ class RequestRuns:
                 _runtime.run_span_name(new_run.workflow),
                 kind=SpanKind.INTERNAL if adopt else SpanKind.SERVER,
             )
-            if adopt:
+            if adopt and trusted:
                 write_attributes(server, scope.attributes, overwrite=False)
+            elif adopt:  # the caller's run was stamped on it from baggage: replace it
+                _replace_run_attributes(server, scope.attributes)
             return RequestRun(scope, token)
         except Exception:
             if token is not None:
                 context_api.detach(token)
             report_internal_error("botanu middleware request start")
             return None
+
+    def _names_a_run(self, inbound: context_api.Context, headers: Mapping[str, str]) -> bool:
+        """Whether the request carries run identity: botanu baggage or an identity header."""
+        named = (self.event_header, self.customer_header, self.tenant_header)
+        if any(name in headers for name in named):
+            return True
+        return any(key.startswith(_RUN_BAGGAGE_PREFIX) for key in baggage_api.get_all(inbound))
 
     def close(self, request: RequestRun, exc: BaseException | None, status_code: int) -> None:
         """End the request's run: outcome rules for a run it opened, then detach."""
@@ -167,8 +352,10 @@ class BotanuMiddleware:
     """ASGI middleware: `app.add_middleware(BotanuMiddleware)`.
 
     `workflow` fixes the workflow name of new runs (default: `"<METHOD> <route>"`);
-    the event and customer of a new run come from the `event_id_header` and
-    `customer_id_header` request headers when present (validated like baggage).
+    the event, customer and tenant of a new run come from the `*_header` request headers
+    when present (validated like baggage). Baggage and those headers count only from
+    `trusted_sources` (networks; default loopback and private ones, or `"*"`, or `[]`)
+    or with `trust_secret` in the `x-botanu-trust` header; see `Trust`.
     """
 
     def __init__(
@@ -179,10 +366,16 @@ class BotanuMiddleware:
         event_id_header: str = "x-request-id",
         customer_id_header: str = "x-customer-id",
         tenant_id_header: str = "x-tenant-id",
+        trusted_sources: str | Sequence[str] | None = None,
+        trust_secret: str | None = None,
+        trust_secret_header: str = TRUST_SECRET_HEADER,
     ) -> None:
         self.app = app
         self.workflow = workflow
-        self._runs = RequestRuns(workflow, event_id_header, customer_id_header, tenant_id_header)
+        trust = Trust(trusted_sources, trust_secret, trust_secret_header)
+        self._runs = RequestRuns(
+            workflow, event_id_header, customer_id_header, tenant_id_header, trust
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope.get("type") != "http":
@@ -214,7 +407,9 @@ class BotanuMiddleware:
         except Exception:
             report_internal_error("BotanuMiddleware headers")
             return None
-        return self._runs.open(headers, http_method(scope.get("method")), lambda: _route(scope))
+        return self._runs.open(
+            headers, _client(scope), http_method(scope.get("method")), lambda: _route(scope)
+        )
 
 
 def _headers(scope: Scope) -> dict[str, str]:
@@ -224,6 +419,12 @@ def _headers(scope: Scope) -> dict[str, str]:
         text = bytes(value).decode("latin-1")
         out[name] = out[name] + "," + text if name in out else text
     return out
+
+
+def _client(scope: Scope) -> str | None:
+    client = scope.get("client")
+    host = client[0] if isinstance(client, (tuple, list)) and client else None
+    return host if isinstance(host, str) else None
 
 
 def _route(scope: Scope) -> str:

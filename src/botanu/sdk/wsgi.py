@@ -7,11 +7,18 @@ streamed belongs to it; between chunks the server thread's context is left untou
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from botanu._internal.guard import report_internal_error
-from botanu.sdk.middleware import UNMATCHED_ROUTE, RequestRun, RequestRuns, http_method
+from botanu.sdk.middleware import (
+    TRUST_SECRET_HEADER,
+    UNMATCHED_ROUTE,
+    RequestRun,
+    RequestRuns,
+    Trust,
+    http_method,
+)
 
 if TYPE_CHECKING:
     from _typeshed import OptExcInfo
@@ -26,11 +33,12 @@ RouteResolver = Callable[["WSGIEnvironment"], "str | None"]
 class BotanuWSGIMiddleware:
     """WSGI middleware: `app.wsgi_app = BotanuWSGIMiddleware(app.wsgi_app)` for Flask.
 
-    A request carrying a run in W3C baggage continues it; any other request opens a run
-    named `"<METHOD> <route>"`. Flask routes are found through the app's own URL map
-    (`/orders/<int:order_id>`); for another framework pass `route=`, a callable that
-    returns the route template of a WSGI environ (or None when nothing matches).
-    `workflow` and the `*_header` arguments work as in `BotanuMiddleware`.
+    A request from a trusted source carrying a run in W3C baggage continues it; any
+    other request opens a run named `"<METHOD> <route>"`. Flask routes are found through
+    the app's own URL map (`/orders/<int:order_id>`); for another framework pass `route=`,
+    a callable that returns the route template of a WSGI environ (or None when nothing
+    matches). `workflow`, the `*_header` and the `trust*` arguments work as in
+    `BotanuMiddleware`; the caller's address is the environ's `REMOTE_ADDR`.
     """
 
     def __init__(
@@ -42,11 +50,17 @@ class BotanuWSGIMiddleware:
         event_id_header: str = "x-request-id",
         customer_id_header: str = "x-customer-id",
         tenant_id_header: str = "x-tenant-id",
+        trusted_sources: str | Sequence[str] | None = None,
+        trust_secret: str | None = None,
+        trust_secret_header: str = TRUST_SECRET_HEADER,
     ) -> None:
         self.app = app
         self.workflow = workflow
         self._route = route if route is not None else _flask_routes(app)
-        self._runs = RequestRuns(workflow, event_id_header, customer_id_header, tenant_id_header)
+        trust = Trust(trusted_sources, trust_secret, trust_secret_header)
+        self._runs = RequestRuns(
+            workflow, event_id_header, customer_id_header, tenant_id_header, trust
+        )
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         request = self._open(environ)
@@ -72,8 +86,12 @@ class BotanuWSGIMiddleware:
         except Exception:
             report_internal_error("BotanuWSGIMiddleware headers")
             return None
+        client = environ.get("REMOTE_ADDR")
         return self._runs.open(
-            headers, http_method(environ.get("REQUEST_METHOD")), lambda: self._route_of(environ)
+            headers,
+            client if isinstance(client, str) else None,
+            http_method(environ.get("REQUEST_METHOD")),
+            lambda: self._route_of(environ),
         )
 
     def _route_of(self, environ: WSGIEnvironment) -> str:
