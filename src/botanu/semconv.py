@@ -45,6 +45,8 @@ REGION: Final = "botanu.region"
 # --- spans and events ---------------------------------------------------------------------
 RUN_SPAN_PREFIX: Final = "botanu.run/"
 OUTCOME_EVENT: Final = "botanu.outcome_emitted"
+# written by the engine: what was dropped from a span on the way in, and why
+INGEST_NOTE: Final = "botanu.ingest.note"
 
 # --- outcome --------------------------------------------------------------------------------
 OUTCOME_STATUS: Final = "botanu.outcome.status"

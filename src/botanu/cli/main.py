@@ -50,21 +50,36 @@ def cli(ctx: click.Context, store_url: str | None) -> None:
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 @click.pass_obj
 def ingest(store_url: str | None, files: tuple[str, ...]) -> None:
-    """Store the spans of OTLP files (JSON, JSON lines or protobuf), priced.
+    """Store the spans of OTLP files (JSON lines, JSON or protobuf), priced.
 
-    Each file is decoded whole first: a corrupt file is rejected and nothing of it stored.
+    Read an export (a line) at a time, each checked whole before it is stored. At a bad
+    or oversized one, the exports before it are stored and nothing from it on.
     """
-    from botanu.engine.ingest import OTLPDecodeError
-    from botanu.engine.service import ingest_payloads, read_file
+    from botanu.engine.service import ingest_file
 
     with _store(store_url, writes=True) as store:
         for name in files:
             try:
-                batches = read_file(Path(name).read_bytes())
-            except OTLPDecodeError as exc:
-                raise click.ClickException(f"{name}: rejected, nothing stored: {exc}") from None
-            stored = ingest_payloads(store, batches)
-            click.echo(f"{name}: {stored} new spans")
+                with Path(name).open("rb") as source:
+                    result = ingest_file(store, source)
+            except OSError as exc:
+                raise click.ClickException(f"{name}: cannot read: {exc.strerror}") from None
+            if (error := result.error) is not None:
+                refusal = _ingest_refusal(name, error.line, error.problem, result.stored)
+                raise click.ClickException(refusal)
+            click.echo(f"{name}: {result.stored} new spans")
+
+
+def _ingest_refusal(name: str, line: int | None, problem: str, stored: int) -> str:
+    """`file:line: rejected...`, saying what of the file was stored before the bad export."""
+    where = f"{name}: " if line is None else f"{name}:{line}: the export on line {line} is "
+    if not stored:
+        return f"{where}rejected, nothing stored: {problem}"
+    return (
+        f"{where}rejected: {problem}. The exports before it were stored "
+        f"({stored} new spans), none from it on; fix it and ingest the file again "
+        "(stored spans are skipped)."
+    )
 
 
 @cli.command()
@@ -114,7 +129,10 @@ def prices(model: str, provider: str, at: datetime | None, tier: str | None, as_
     from botanu.engine.pricing_lookup import explain_llm_price
 
     when = (at or datetime.now(timezone.utc)).replace(tzinfo=timezone.utc)
-    rows = explain_llm_price(provider, model, when, tier)
+    try:
+        rows = explain_llm_price(provider, model, when, tier)
+    except ArithmeticError as exc:  # decimal.Overflow and kin: a clean error, no traceback
+        raise click.ClickException(f"cannot price {provider} {model}: {exc!r}") from None
     columns = ["usage", "per_million_tokens", "source", "matched_model", "effective_date", "detail"]
     result = QueryResult(columns, [tuple(row[c] for c in columns) for row in rows])
     emit(result, "json" if as_json else "table", title=f"{provider} {model}")

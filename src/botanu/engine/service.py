@@ -10,13 +10,23 @@ from __future__ import annotations
 
 import dataclasses
 import gc
+import logging
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, BinaryIO
 
+from botanu.engine.batch import SpanBatch
 from botanu.engine.ingest import RawSpan, iter_file_payloads
+from botanu.engine.ingest.bounds import (
+    MAX_BACKWARDS_NS,
+    MAX_SPAN_COST,
+    TIME_MAX_NS,
+    TIME_MIN_NS,
+    out_of_time,
+)
 from botanu.engine.ingest.columnar import normalize_batch
+from botanu.engine.ingest.otlp import FileExportError, iter_file_exports
 from botanu.engine.pricing import Pricer
 from botanu.engine.pricing._bulk import bulk_pricer
 from botanu.engine.records import CostLine, SpanRecord
@@ -24,14 +34,19 @@ from botanu.store import Store, StoreError
 from botanu.store.base import span_row_schema
 
 __all__ = [
+    "FileIngest",
     "default_pricer",
+    "ingest_file",
     "ingest_payloads",
     "join_rows",
     "prepare_spans",
+    "prepare_spans_checked",
     "price_records",
     "read_file",
     "reprice",
 ]
+
+log = logging.getLogger("botanu.engine")
 
 SPAN_FIELDS = [f.name for f in dataclasses.fields(SpanRecord)]
 # Spans per write: two of DuckDB's row groups (122,880 rows). A write of whole row groups
@@ -43,9 +58,63 @@ BATCH_SPANS = 2 * 122_880
 NORMALIZE_SPANS = 16_384
 
 
+# Input bytes of a file held before a write, beside `BATCH_SPANS`: spans with big
+# attributes reach it first, so what a file ingest holds is bounded in bytes too.
+FILE_BATCH_BYTES = 32 * 1024 * 1024
+
+
 def read_file(data: bytes) -> list[list[RawSpan]]:
-    """Every export in a file, all decoded before any is stored (raises OTLPDecodeError)."""
+    """Every export in a file's bytes, all decoded (raises OTLPDecodeError, and
+    FileExportError past the size limit); `ingest_file` streams a file instead."""
     return list(iter_file_payloads(data))
+
+
+@dataclasses.dataclass
+class FileIngest:
+    """What `ingest_file` did: new spans stored and the export that stopped it, if any
+    (every export before that one's line was stored, none from it on)."""
+
+    stored: int = 0
+    error: FileExportError | None = None
+
+
+def ingest_file(
+    store: Store,
+    source: BinaryIO,
+    pricer: Pricer | None = None,
+    max_export_bytes: int | None = None,
+) -> FileIngest:
+    """Stream an OTLP file into the store, an export at a time, writing every
+    `BATCH_SPANS` spans or `FILE_BATCH_BYTES` of input; each export is decoded whole before
+    it joins a write. A bad export stops the ingest after the ones before it are stored."""
+    pricer = pricer or default_pricer()
+    result = FileIngest()
+    pending: list[RawSpan] = []
+    pending_bytes = 0
+
+    def write(count: int) -> None:
+        try:
+            result.stored += ingest_payloads(store, [pending[:count]], pricer)
+        except StoreError as exc:
+            raise StoreError(f"{exc} ({result.stored} new spans stored before)") from exc
+        del pending[:count]
+
+    try:
+        for export in iter_file_exports(source, max_export_bytes):
+            pending.extend(export.spans)
+            pending_bytes += export.size
+            while len(pending) >= BATCH_SPANS:
+                left = len(pending) - BATCH_SPANS
+                write(BATCH_SPANS)
+                pending_bytes = pending_bytes * left // (left + BATCH_SPANS)
+            if pending_bytes >= FILE_BATCH_BYTES:
+                write(len(pending))
+                pending_bytes = 0
+    except FileExportError as exc:
+        result.error = exc
+    if pending:
+        write(len(pending))
+    return result
 
 
 def default_pricer() -> Pricer:
@@ -72,18 +141,100 @@ def ingest_payloads(
 
 
 def prepare_spans(raw_spans: Sequence[RawSpan], pricer: Pricer) -> Any:
-    """The spans normalized and priced, as the Arrow table `Store.write_batch` takes
-    (raises StoreError for a value no column can hold)."""
+    """The spans normalized and priced, as the Arrow table `Store.write_batch` takes;
+    a span that cannot be kept is left out with a warning (`prepare_spans_checked`)."""
+    table, set_aside = prepare_spans_checked(raw_spans, pricer)
+    if set_aside:
+        span, why = set_aside[0]
+        log.warning(
+            "botanu: %d of %d spans set aside, not stored (span %s/%s: %s)",
+            len(set_aside), len(raw_spans), span.trace_id, span.span_id, why,
+        )  # fmt: skip
+    return table
+
+
+def prepare_spans_checked(
+    raw_spans: Sequence[RawSpan], pricer: Pricer
+) -> tuple[Any, list[tuple[RawSpan, str]]]:
+    """The rows of the spans that can be kept (normalized and priced, the Arrow table
+    `Store.write_batch` takes), and the spans set aside, each with why: times no clock
+    reads, or a value no column can hold. One such span never costs its neighbours."""
     bulk = bulk_pricer(pricer)
-    tables = []
+    set_aside: list[tuple[RawSpan, str]] = []
+    tables: list[Any] = []
     with _cycle_collector_paused():
         for start in range(0, len(raw_spans), NORMALIZE_SPANS):
-            try:
-                batch = normalize_batch(raw_spans[start : start + NORMALIZE_SPANS])
-            except (ValueError, OverflowError) as exc:  # a value no column can hold
-                raise StoreError(f"nothing was stored: {exc}") from exc
-            tables.append(batch.to_arrow(bulk.price_batch(batch)))
-    return join_rows(tables)
+            chunk = raw_spans[start : start + NORMALIZE_SPANS]
+            tables.extend(_prepared(chunk, bulk, set_aside))
+    return join_rows(tables), set_aside
+
+
+# what normalizing or pricing raises for a value no column can hold
+_UNHOLDABLE = (ValueError, OverflowError, ArithmeticError)
+
+
+def _prepared(
+    spans: Sequence[RawSpan], bulk: Any, set_aside: list[tuple[RawSpan, str]]
+) -> list[Any]:
+    """The spans' rows, as tables, less the spans whose times cannot be kept. When a
+    value no column holds fails them, the spans with times beyond int64 are left out, or
+    else the halves tried again until that span is alone (log2(n) retries a span)."""
+    try:
+        batch = normalize_batch(spans)
+        rows = batch.to_arrow(_bounded_costs(bulk.price_batch(batch)))
+    except _UNHOLDABLE as exc:
+        reasons = [out_of_time(span.start_ns, span.end_ns) for span in spans]
+        if any(reasons):
+            set_aside.extend((span, why) for span, why in zip(spans, reasons, strict=True) if why)
+            timely = [span for span, why in zip(spans, reasons, strict=True) if not why]
+            return _prepared(timely, bulk, set_aside) if timely else []
+        if len(spans) == 1:
+            set_aside.append((spans[0], f"a value no column can hold: {str(exc)[:200]}"))
+            return []
+        half = len(spans) // 2
+        return _prepared(spans[:half], bulk, set_aside) + _prepared(spans[half:], bulk, set_aside)
+    return [_timely_rows(batch, rows, spans, set_aside)]
+
+
+def _timely_rows(
+    batch: SpanBatch, rows: Any, spans: Sequence[RawSpan], set_aside: list[tuple[RawSpan, str]]
+) -> Any:
+    """`rows` less those whose times no clock reads (checked a column at a time), their
+    spans set aside."""
+    import pyarrow.compute as pc
+
+    starts, ends = batch.array("start_ns"), batch.array("end_ns")
+    within = pc.and_(
+        pc.and_(pc.greater_equal(starts, TIME_MIN_NS), pc.less_equal(starts, TIME_MAX_NS)),
+        pc.and_(pc.greater_equal(ends, TIME_MIN_NS), pc.less_equal(ends, TIME_MAX_NS)),
+    )
+    # times within the window: their difference cannot overflow
+    timely = pc.and_(within, pc.greater_equal(pc.subtract(ends, starts), -MAX_BACKWARDS_NS))
+    if timely.false_count == 0:
+        return rows
+    order = batch.order
+    for row in pc.indices_nonzero(pc.invert(timely)).to_pylist():
+        span = spans[order[row] if order is not None else row]
+        set_aside.append((span, out_of_time(span.start_ns, span.end_ns) or "its times"))
+    return rows.filter(timely)
+
+
+def _bounded_costs(costs: Any) -> Any:
+    """The cost columns less an amount beyond what one span can cost (a rate card's
+    mistake), left unpriced with a note in its detail."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    amount = costs.column("amount")
+    beyond = pc.greater(amount, pa.scalar(MAX_SPAN_COST, amount.type))
+    if not pc.any(beyond).as_py():
+        return costs
+    beyond = pc.fill_null(beyond, False)
+    note = pa.scalar(f"amount dropped: beyond {MAX_SPAN_COST} for one span", pa.string())
+    detail = pc.if_else(beyond, note, costs.column("price_detail").cast(pa.string()))
+    costs = costs.set_column(costs.schema.get_field_index("price_detail"), "price_detail", detail)
+    unpriced = pc.if_else(beyond, pa.scalar(None, amount.type), amount)
+    return costs.set_column(costs.schema.get_field_index("amount"), "amount", unpriced)
 
 
 def join_rows(tables: Sequence[Any]) -> Any:

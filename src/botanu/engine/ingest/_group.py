@@ -11,6 +11,7 @@ from itertools import chain
 from typing import Any
 
 from botanu import semconv as sc
+from botanu.engine.ingest.bounds import FIELD_BOUNDS
 from botanu.engine.ingest.normalize import (
     _MESSAGE_OPERATIONS,
     _OLD_PROVIDERS,
@@ -187,7 +188,19 @@ class Group:
         return entry_list(offsets, names, pc.take(texts, source))
 
     def fields(self) -> dict[str, Array | None] | None:
-        """Every field read from attributes; None when the spans differ in category."""
+        """Every field read from attributes; None when the spans differ in category, or a
+        value is beyond its bound (`normalize` drops it and says so, span by span)."""
+        import pyarrow as pa
+
+        try:
+            fields = self._fields()
+        except (OverflowError, pa.ArrowInvalid):  # beyond any bound, surely
+            return None
+        if fields is None or _beyond_bounds(fields):
+            return None
+        return fields
+
+    def _fields(self) -> dict[str, Array | None] | None:
         from botanu.engine.ingest._usage import usage_fields
 
         fields: dict[str, Array | None] = {
@@ -247,6 +260,20 @@ class Group:
         names = [p.lower() if p else p for p in encoded.dictionary.to_pylist()]
         spelled = pa.array([_OLD_PROVIDERS.get(p, p) if p else p for p in names], pa.string())
         return pc.take(spelled, encoded.indices)
+
+
+def _beyond_bounds(fields: dict[str, Array | None]) -> bool:
+    """Whether any value of a bounded field is beyond its bound (a min/max a column)."""
+    import pyarrow.compute as pc
+
+    for name, bound in FIELD_BOUNDS.items():
+        array = fields.get(name)
+        if array is None or array.null_count == len(array):
+            continue
+        extremes = pc.min_max(array)
+        if extremes["max"].as_py() > bound or extremes["min"].as_py() < -bound:
+            return True
+    return False
 
 
 def _reported(column: _Column) -> Array:

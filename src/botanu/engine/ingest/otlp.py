@@ -8,18 +8,36 @@ from __future__ import annotations
 
 import base64
 import binascii
+import io
 import json
+import re
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any, NamedTuple
+from typing import Any, BinaryIO, NamedTuple
 
 __all__ = [
+    "MAX_EXPORT_BYTES",
+    "MAX_SPAN_ATTRIBUTES",
+    "MAX_VALUE_CHARS",
+    "FileExport",
+    "FileExportError",
     "OTLPDecodeError",
     "RawSpan",
     "count_protobuf",
     "decode_json",
     "decode_protobuf",
+    "iter_file_exports",
     "iter_file_payloads",
 ]
+
+# Attributes kept per span (and per resource): OpenTelemetry's default limit. Applied as
+# a span is decoded, so a span of 100k keys costs what one of 128 does; botanu's own
+# keys are kept first.
+MAX_SPAN_ATTRIBUTES = 128
+# Characters kept of a text value or span name: ids, model names and counts are far
+# shorter; a prompt kept as an attribute is cut (the store is for costs, not transcripts).
+MAX_VALUE_CHARS = 4096
+# Nesting kept in an attribute value (arrays and maps inside arrays and maps)
+MAX_VALUE_DEPTH = 16
 
 _KINDS = ("unspecified", "internal", "server", "client", "producer", "consumer")
 _STATUS = ("unset", "ok", "error")
@@ -52,7 +70,7 @@ def decode_protobuf(payload: bytes) -> list[RawSpan]:
     """Spans of one binary `ExportTraceServiceRequest`."""
     spans: list[RawSpan] = []
     for resource_spans in _parsed(payload).resource_spans:
-        resource = {kv.key: _pb_value(kv.value) for kv in resource_spans.resource.attributes}
+        resource = _pb_attributes(resource_spans.resource.attributes)
         for scope_spans in resource_spans.scope_spans:
             for span in scope_spans.spans:
                 spans.append(
@@ -60,7 +78,7 @@ def decode_protobuf(payload: bytes) -> list[RawSpan]:
                         trace_id=_pb_id(span.trace_id, 16, "traceId"),
                         span_id=_pb_id(span.span_id, 8, "spanId"),
                         parent_span_id=span.parent_span_id.hex() or None,
-                        name=span.name,
+                        name=_cut(span.name),
                         kind=_enum(_KINDS, span.kind),
                         start_ns=span.start_time_unix_nano,
                         end_ns=span.end_time_unix_nano,
@@ -114,13 +132,21 @@ _PB_SCALARS = frozenset(("string_value", "int_value", "double_value", "bool_valu
 
 
 def _pb_attributes(items: Any) -> dict[str, Any]:
-    """`{key: _pb_value(value)}`, with the scalar case inline (the hot loop of decoding)."""
+    """`{key: _pb_value(value)}`, with the scalar case inline (the hot loop of decoding),
+    within the limits (`MAX_SPAN_ATTRIBUTES`, `MAX_VALUE_CHARS`)."""
+    if len(items) > MAX_SPAN_ATTRIBUTES:
+        return _limited([(kv.key, kv.value) for kv in items], _pb_value)
     attributes = {}
+    long = False
     for kv in items:
         value = kv.value
         which = value.WhichOneof("value")
-        attributes[kv.key] = getattr(value, which) if which in _PB_SCALARS else _pb_value(value)
-    return attributes
+        if which == "string_value":
+            text = attributes[kv.key] = value.string_value
+            long = long or len(text) > MAX_VALUE_CHARS
+        else:
+            attributes[kv.key] = getattr(value, which) if which in _PB_SCALARS else _pb_value(value)
+    return _cut_values(attributes) if long else attributes
 
 
 def _pb_value(value: Any) -> Any:
@@ -132,8 +158,57 @@ def _pb_value(value: Any) -> Any:
     if which == "kvlist_value":
         return {kv.key: _pb_value(kv.value) for kv in value.kvlist_value.values}
     if which == "bytes_value":
-        return value.bytes_value.hex()
+        return value.bytes_value[: MAX_VALUE_CHARS // 2].hex()
+    if which == "string_value":
+        return _cut(value.string_value)
     return getattr(value, which)
+
+
+# --- limits ----------------------------------------------------------------------------------
+
+
+def _limited(items: list[tuple[Any, Any]], convert: Callable[[Any], Any]) -> dict[str, Any]:
+    """The first `MAX_SPAN_ATTRIBUTES` of a span's (key, raw value) items, botanu's own
+    keys first; the count left out goes in the note attribute. Only kept values are
+    converted."""
+    known = _known_keys()
+    kept = [item for item in items if item[0] in known]
+    known_kept = {key for key, _ in kept}
+    for item in items:
+        if len(kept) >= MAX_SPAN_ATTRIBUTES:
+            break
+        if item[0] not in known_kept:
+            kept.append(item)
+    kept = kept[:MAX_SPAN_ATTRIBUTES]
+    attributes = {_text(key): convert(value) for key, value in kept}
+    dropped = len(items) - len(attributes)
+    note = f"{dropped} attributes dropped: beyond {MAX_SPAN_ATTRIBUTES} a span"
+    attributes[_NOTE] = note
+    return _cut_values(attributes)
+
+
+def _cut_values(attributes: dict[str, Any]) -> dict[str, Any]:
+    """The attributes with every text value cut to `MAX_VALUE_CHARS`."""
+    return {k: _cut(v) if isinstance(v, str) else v for k, v in attributes.items()}
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= MAX_VALUE_CHARS else text[:MAX_VALUE_CHARS]
+
+
+_NOTE = "botanu.ingest.note"  # semconv.INGEST_NOTE (the decoder imports nothing of botanu)
+_known: list[frozenset[str]] = []
+
+
+def _known_keys() -> frozenset[str]:
+    """Every attribute name botanu reads (semconv's names), kept first when a span has
+    too many attributes."""
+    if not _known:
+        from botanu import semconv
+
+        names = (getattr(semconv, name) for name in dir(semconv) if name.isupper())
+        _known.append(frozenset(n for n in names if isinstance(n, str)))
+    return _known[0]
 
 
 # --- OTLP/JSON -------------------------------------------------------------------------------
@@ -148,12 +223,43 @@ def decode_json(payload: str | bytes | Mapping[str, Any]) -> list[RawSpan]:
             document = json.loads(payload)
         except (ValueError, UnicodeDecodeError) as exc:
             raise OTLPDecodeError(f"not JSON: {exc}") from None
+        except RecursionError:
+            raise OTLPDecodeError("not an OTLP/JSON trace export: nested too deep") from None
+        if _has_surrogates(payload):
+            document = _whole_text(document)
     try:
         return list(_json_spans(document))
     except OTLPDecodeError:
         raise
     except (TypeError, KeyError, ValueError, AttributeError) as exc:
         raise OTLPDecodeError(f"not an OTLP/JSON trace export: {exc!r}") from None
+    except RecursionError:
+        raise OTLPDecodeError("not an OTLP/JSON trace export: nested too deep") from None
+
+
+# a \uD800-\uDFFF escape: JSON may carry a lone surrogate, which no UTF-8 text holds
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+_SURROGATE_ESCAPE_TEXT = re.compile(r"\\u[dD][89a-fA-F]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _has_surrogates(payload: str | bytes) -> bool:
+    """Whether the JSON text may hold a surrogate (escaped, or in a str as it is)."""
+    if isinstance(payload, bytes):
+        return _SURROGATE_ESCAPE.search(payload) is not None
+    return bool(_SURROGATE_ESCAPE_TEXT.search(payload) or _SURROGATE.search(payload))
+
+
+def _whole_text(value: Any) -> Any:
+    """The document with each lone surrogate replaced by U+FFFD (json.loads pairs the
+    valid ones, so only lone ones are left)."""
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [_whole_text(v) for v in value]
+    if isinstance(value, dict):
+        return {_whole_text(k): _whole_text(v) for k, v in value.items()}
+    return value
 
 
 def _json_spans(document: Any) -> Iterator[RawSpan]:
@@ -168,7 +274,7 @@ def _json_spans(document: Any) -> Iterator[RawSpan]:
                     trace_id=_json_id(span.get("traceId"), 16, "traceId"),
                     span_id=_json_id(span.get("spanId"), 8, "spanId"),
                     parent_span_id=_json_parent(span.get("parentSpanId")),
-                    name=_text(span.get("name", "")),
+                    name=_cut(_text(span.get("name", ""))),
                     kind=_json_enum(_KINDS, span.get("kind", 0), "SPAN_KIND_"),
                     start_ns=int(span.get("startTimeUnixNano", 0)),
                     end_ns=int(span.get("endTimeUnixNano", 0)),
@@ -199,18 +305,27 @@ def _json_parent(value: Any) -> str | None:
     return _json_id(value, 8, "parentSpanId")
 
 
-def _json_attributes(items: Any) -> dict[str, Any]:
+def _json_attributes(items: Any, depth: int = 0) -> dict[str, Any]:
     if not items:
         return {}
-    return {_text(item["key"]): _json_value(item.get("value") or {}) for item in items}
+    if len(items) > MAX_SPAN_ATTRIBUTES and depth == 0:
+        pairs = [(item["key"], item.get("value") or {}) for item in items]
+        return _limited(pairs, _json_value)
+    return {_text(item["key"]): _json_value(item.get("value") or {}, depth) for item in items}
 
 
-def _json_value(value: Mapping[str, Any]) -> Any:
+def _json_value(value: Mapping[str, Any], depth: int = 0) -> Any:
+    if depth > MAX_VALUE_DEPTH:
+        raise OTLPDecodeError(f"an attribute value nested deeper than {MAX_VALUE_DEPTH}")
     for key, raw in value.items():
         convert = _JSON_VALUES.get(key)
         if convert is not None:
-            return convert(raw)
+            return convert(raw, depth)
     return None
+
+
+def _json_text(raw: Any, depth: int) -> str:
+    return _cut(_text(raw))
 
 
 def _json_enum(names: tuple[str, ...], value: Any, prefix: str) -> str:
@@ -232,35 +347,154 @@ def _text(value: Any) -> str:
     return value
 
 
-_JSON_VALUES: dict[str, Callable[[Any], Any]] = {
-    "stringValue": _text,
-    "intValue": int,  # OTLP/JSON writes 64-bit integers as strings
-    "doubleValue": float,
-    "boolValue": bool,
-    "arrayValue": lambda raw: [_json_value(v) for v in (raw or {}).get("values") or ()],
-    "kvlistValue": lambda raw: _json_attributes((raw or {}).get("values")),
-    "bytesValue": lambda raw: base64.b64decode(raw).hex(),
+_JSON_VALUES: dict[str, Callable[[Any, int], Any]] = {
+    "stringValue": _json_text,
+    "intValue": lambda raw, depth: int(raw),  # OTLP/JSON writes 64-bit integers as strings
+    "doubleValue": lambda raw, depth: float(raw),
+    "boolValue": lambda raw, depth: bool(raw),
+    "arrayValue": lambda raw, depth: [
+        _json_value(v, depth + 1) for v in (raw or {}).get("values") or ()
+    ],
+    "kvlistValue": lambda raw, depth: _json_attributes((raw or {}).get("values"), depth + 1),
+    "bytesValue": lambda raw, depth: _cut(base64.b64decode(raw).hex()),
 }
 
 
 # --- files -----------------------------------------------------------------------------------
 
 
-def iter_file_payloads(data: bytes) -> Iterator[list[RawSpan]]:
-    """The exports in a file: OTLP/JSON (one export, or one per line as the Collector's
-    file exporter writes them) or one binary protobuf export."""
-    stripped = data.lstrip()
-    if stripped.startswith(b"{"):
-        try:
-            yield decode_json(stripped)
+def iter_file_payloads(
+    source: bytes | BinaryIO, max_export_bytes: int | None = None
+) -> Iterator[list[RawSpan]]:
+    """The exports in a file (its bytes or an open binary file): OTLP/JSON, one export per
+    line as the Collector's file exporter writes them or one document, or one binary
+    protobuf export. Read an export at a time, as `iter_file_exports` tells."""
+    for file_export in iter_file_exports(source, max_export_bytes):
+        yield file_export.spans
+
+
+# --- files, streamed -------------------------------------------------------------------------
+
+# The largest export a file may hold on one line, or whole as one document or protobuf
+# export: the largest body `botanu serve` accepts by default, so a file holds no export the
+# server would refuse, and reading one never takes more memory than that.
+MAX_EXPORT_BYTES = 16 * 1024 * 1024
+
+
+class FileExportError(OTLPDecodeError):
+    """An export of a file that is malformed or over the size limit. `line` is the line it
+    starts on (None for a protobuf file, which has no lines); `problem` says what is wrong."""
+
+    def __init__(self, line: int | None, problem: str) -> None:
+        super().__init__(f"line {line}: {problem}" if line is not None else problem)
+        self.line = line
+        self.problem = problem
+
+
+class FileExport(NamedTuple):
+    """One export of a file: the line it starts on (None in protobuf), its size in bytes
+    and its spans."""
+
+    line: int | None
+    size: int
+    spans: list[RawSpan]
+
+
+def iter_file_exports(
+    source: bytes | BinaryIO, max_export_bytes: int | None = None
+) -> Iterator[FileExport]:
+    """The exports of a file in order, each decoded whole before it is yielded, one held
+    at a time. JSON lines stream; a JSON document over several lines and a protobuf export
+    are read whole, within `max_export_bytes` (default `MAX_EXPORT_BYTES`). Raises
+    `FileExportError` at the first bad or oversized export, after the ones before it."""
+    limit = MAX_EXPORT_BYTES if max_export_bytes is None else max_export_bytes
+    stream = io.BytesIO(source) if isinstance(source, bytes) else source
+    # Blank lines before the first export are kept: a protobuf export may start with them
+    # (its first byte, the tag of field 1, is a newline).
+    head: list[bytes] = []
+    size = number = 0
+    while True:
+        line = stream.readline(limit + 1)
+        if not line:
             return
-        except OTLPDecodeError:
-            pass  # not a single document: JSON lines, tried below
-        for number, line in enumerate(data.splitlines(), start=1):
-            if line.strip():
-                try:
-                    yield decode_json(line)
-                except OTLPDecodeError as exc:
-                    raise OTLPDecodeError(f"line {number}: {exc}") from None
+        number += 1
+        head.append(line)
+        size += len(line)
+        if line.strip():
+            break
+        if size > limit:
+            raise FileExportError(number, f"no export in the first {_mib(limit)}")
+    if not line.lstrip().startswith(b"{"):
+        yield _whole_protobuf(b"".join(head) + stream.read(max(0, limit + 1 - size)), limit)
+    elif len(line.rstrip(b"\r\n")) <= limit and _is_json(line):
+        yield from _json_lines(stream, line, number, limit)
     else:
-        yield decode_protobuf(data)
+        data = b"".join(head) + stream.read(max(0, limit + 1 - size))
+        yield _whole_json(data, line, number, limit)
+
+
+def _json_lines(stream: BinaryIO, line: bytes, number: int, limit: int) -> Iterator[FileExport]:
+    """One OTLP/JSON export per line, from `line` (line `number`) on."""
+    while line:
+        if len(line.rstrip(b"\r\n")) > limit:
+            raise FileExportError(number, f"an export longer than {_mib(limit)} on one line")
+        body = line.strip()
+        if body:
+            try:
+                spans = decode_json(body)
+            except OTLPDecodeError as exc:
+                raise FileExportError(number, str(exc)) from None
+            yield FileExport(number, len(body), spans)
+        line = stream.readline(limit + 1)
+        number += 1
+
+
+def _whole_json(data: bytes, first: bytes, number: int, limit: int) -> FileExport:
+    """A file whose first line is not JSON alone: one document over several lines."""
+    if len(data) > limit:
+        if len(first.rstrip(b"\r\n")) > limit:
+            raise FileExportError(number, f"an export longer than {_mib(limit)} on one line")
+        raise FileExportError(
+            number,
+            f"{_json_problem(first)}; nor is the file one OTLP/JSON document of at most "
+            f"{_mib(limit)} (write one export per line, which is read a line at a time)",
+        )
+    try:
+        return FileExport(number, len(data), decode_json(data))
+    except OTLPDecodeError as exc:
+        # a JSON document of the wrong shape says why; text that is not JSON says where
+        problem = str(exc) if _is_json(data) else _json_problem(first)
+        raise FileExportError(number, problem) from None
+
+
+def _whole_protobuf(data: bytes, limit: int) -> FileExport:
+    if len(data) > limit:
+        raise FileExportError(
+            None,
+            f"more than {_mib(limit)} and not JSON: too big for one protobuf export "
+            "(write OTLP/JSON lines, which are read a line at a time)",
+        )
+    try:
+        return FileExport(None, len(data), decode_protobuf(data))
+    except OTLPDecodeError as exc:
+        raise FileExportError(None, str(exc)) from None
+
+
+def _is_json(text: bytes) -> bool:
+    try:
+        json.loads(text)
+    except (ValueError, RecursionError):
+        return False
+    return True
+
+
+def _json_problem(line: bytes) -> str:
+    try:
+        json.loads(line)
+    except (ValueError, RecursionError) as exc:
+        return f"not JSON: {exc}"
+    return "not JSON"
+
+
+def _mib(size: int) -> str:
+    return f"{size / (1024 * 1024):g} MiB"

@@ -22,6 +22,8 @@ from botanu.engine.records import Category
 from botanu.exceptions import BotanuError
 
 __all__ = [
+    "MAX_PRICE",
+    "MAX_RATE_CARD_BYTES",
     "TOKEN_PRICE_FIELDS",
     "RateCard",
     "RateCardEntry",
@@ -58,6 +60,18 @@ _COMMON_FIELDS = ("name", "category", "effective_from", "source", "multiplier")
 _LLM_FIELDS = ("provider", "model", *TOKEN_PRICE_FIELDS)
 _RESOURCE_FIELDS = ("system", "operation", "unit", "per", "price", "minimum")
 _TOP_FIELDS = ("version", "currency", "prices")
+
+# Real rate cards are a few KB (the shipped one ~10 KB, ~60 entries); 1 MiB holds some 6,000
+# entries and parses in seconds, while a 100 MB file took minutes and gigabytes.
+MAX_RATE_CARD_BYTES = 1024 * 1024
+# No provider bills a million dollars per unit or per million tokens: a bigger price is a
+# typo or an attack, and could overflow the arithmetic of pricing and of the sums.
+MAX_PRICE = Decimal(1_000_000)
+# A multiplier scales another source's price (a discount or a surcharge); a thousandfold
+# markup is beyond any contract.
+MAX_MULTIPLIER = Decimal(1000)
+# `per` units a price is for: a quintillion bytes (an exabyte) is beyond any price list.
+MAX_PER = 10**18
 
 _STR = "tag:yaml.org,2002:str"
 _NUMBER_TAGS = (_STR, "tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
@@ -130,9 +144,13 @@ def load_rate_card(path: str | os.PathLike[str]) -> RateCard:
     """Read and validate a rate card file (raises `RateCardError`)."""
     where = os.fspath(path)
     try:
-        data = Path(where).read_bytes()
+        with open(where, "rb") as file:
+            # read one byte past the limit, never the whole of a huge file or a device
+            data = file.read(MAX_RATE_CARD_BYTES + 1)
     except OSError as exc:
         raise RateCardError(where, None, None, f"cannot read the file: {exc.strerror}") from exc
+    if len(data) > MAX_RATE_CARD_BYTES:
+        raise _too_big(where)
     return parse_rate_card(data, where, version=f"{Path(where).name}+sha256:{_digest(data)}")
 
 
@@ -147,6 +165,8 @@ def shipped_rate_card() -> RateCard:
 
 def parse_rate_card(data: bytes | str, path: str, *, version: str | None = None) -> RateCard:
     """Validate rate-card YAML; `path` is only used to name the file in errors."""
+    if len(data) > MAX_RATE_CARD_BYTES:
+        raise _too_big(path)
     if isinstance(data, bytes):
         try:
             data = data.decode("utf-8")
@@ -183,6 +203,13 @@ def parse_rate_card(data: bytes | str, path: str, *, version: str | None = None)
         raise reader.error(items, "prices", "expected a list of price entries")
     entries = tuple(reader.entry(node, f"prices[{i}]") for i, node in enumerate(items.value))
     return RateCard(path=path, version=version or path, entries=entries, currency=currency)
+
+
+def _too_big(path: str) -> RateCardError:
+    limit = f"{MAX_RATE_CARD_BYTES / (1024 * 1024):g} MiB"
+    return RateCardError(
+        path, None, None, f"larger than {limit}, not read (a rate card is a few KB)"
+    )
 
 
 def _digest(data: bytes) -> str:
@@ -243,17 +270,22 @@ class _Reader:
         try:
             return int(raw)
         except ValueError:
-            raise self.error(node, field, f"expected a whole number, got {raw!r}") from None
+            raise self.error(node, field, f"expected a whole number, got {_shown(raw)}") from None
 
-    def decimal(self, node: yaml.Node, field: str) -> Decimal:
+    def decimal(self, node: yaml.Node, field: str, maximum: Decimal = MAX_PRICE) -> Decimal:
         # the scalar's own text, never a float: 0.1 stays exactly 0.1
         raw = self.scalar(node, field, _NUMBER_TAGS, 'a price such as "0.40"')
         try:
             value = Decimal(raw.replace("_", ""))
         except InvalidOperation:
-            raise self.error(node, field, f'expected a price such as "0.40", got {raw!r}') from None
+            problem = f'expected a price such as "0.40", got {_shown(raw)}'
+            raise self.error(node, field, problem) from None
         if not value.is_finite() or value < 0:
-            raise self.error(node, field, f"expected a finite amount of 0 or more, got {raw!r}")
+            problem = f"expected a finite amount of 0 or more, got {_shown(raw)}"
+            raise self.error(node, field, problem)
+        if value > maximum:
+            problem = f"{_shown(raw)} is beyond any plausible value (at most {maximum:,})"
+            raise self.error(node, field, problem)
         return value
 
     def day(self, node: yaml.Node, field: str) -> date:
@@ -282,7 +314,10 @@ class _Entry:
 
     def decimal(self, key: str) -> Decimal | None:
         node = self.fields.get(key)
-        return None if node is None else self.r.decimal(node, f"{self.where}.{key}")
+        if node is None:
+            return None
+        maximum = MAX_MULTIPLIER if key == "multiplier" else MAX_PRICE
+        return self.r.decimal(node, f"{self.where}.{key}", maximum)
 
     def texts(self, key: str) -> tuple[str, ...]:
         node = self.fields.get(key)
@@ -355,8 +390,8 @@ class _Entry:
         per = 1
         if "per" in self.fields:
             per = self.r.integer(self.fields["per"], f"{self.where}.per")
-            if per <= 0:
-                raise self.error("per", "expected a whole number above 0")
+            if not 0 < per <= MAX_PER:
+                raise self.error("per", f"expected a whole number above 0, at most {MAX_PER:,}")
         return RateCardEntry(
             category=category,
             effective_from=effective_from,
@@ -371,6 +406,11 @@ class _Entry:
             minimum=self.decimal("minimum"),
             multiplier=multiplier,
         )
+
+
+def _shown(raw: str) -> str:
+    """The scalar as an error quotes it, cut short (it may be a megabyte of digits)."""
+    return repr(raw if len(raw) <= 40 else raw[:40] + "...")
 
 
 def _unit(text: str | None) -> Unit | None:
