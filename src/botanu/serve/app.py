@@ -35,6 +35,7 @@ __all__ = ["create_app"]
 
 _CONTENT_TYPES = {"application/x-protobuf": KIND_PROTOBUF, "application/json": KIND_JSON}
 _RETRY_AFTER_S = "2"
+_CLOSE_S = 5.0  # storing what is waiting at a stop (uvicorn's grace before it: 3 s)
 
 
 def create_app(
@@ -42,6 +43,7 @@ def create_app(
     *,
     token: str | None = None,
     max_body_bytes: int = 16 * 1024 * 1024,
+    body_timeout_s: float = 30.0,
     dashboard: Callable[[Any], Any] | None = None,
     reads: ServedReads | None = None,
     allowed_hosts: Sequence[str] = (),
@@ -50,7 +52,9 @@ def create_app(
     is mounted at / with a store handle that reads from any thread. `reads`: how the
     store is read over HTTP (default: `ServedReads` with its default bounds);
     `allowed_hosts`: names besides the loopback ones that requests may be addressed to."""
-    receiver = _Receiver(pipeline, max_body_bytes, reads or ServedReads(pipeline.store))
+    receiver = _Receiver(
+        pipeline, max_body_bytes, body_timeout_s, reads or ServedReads(pipeline.store)
+    )
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -59,7 +63,8 @@ def create_app(
             yield
         finally:
             receiver.readers.interrupt_all()  # a long query must not hold the stop
-            await run_in_threadpool(pipeline.close)
+            # what is journaled and not stored by then is stored at the next start
+            await run_in_threadpool(pipeline.close, _CLOSE_S)
 
     routes: list[BaseRoute] = [
         Route("/v1/traces", receiver.traces, methods=["POST"]),
@@ -74,9 +79,12 @@ def create_app(
 
 
 class _Receiver:
-    def __init__(self, pipeline: Pipeline, max_body_bytes: int, reads: ServedReads) -> None:
+    def __init__(
+        self, pipeline: Pipeline, max_body_bytes: int, body_timeout_s: float, reads: ServedReads
+    ) -> None:
         self.pipeline = pipeline
         self.max_body_bytes = max_body_bytes
+        self.body_timeout_s = body_timeout_s
         self.readers = reads
 
     async def traces(self, request: Request) -> Response:
@@ -89,8 +97,14 @@ class _Receiver:
         payload, count = checked
         if not count:
             return _ok(kind)
-        if not self.pipeline.reserve(count):
-            return _error(503, "busy storing earlier exports; retry later", kind, retry=True)
+        if not self.pipeline.reserve(count, len(payload)):
+            problem = self.pipeline.stats.store_problem
+            message = (
+                f"the store cannot be written ({problem}); retry later"
+                if problem
+                else "busy storing earlier exports; retry later"
+            )
+            return _error(503, message, kind, retry=True)
         loop = asyncio.get_running_loop()
         journaled: asyncio.Future[None] = loop.create_future()
 
@@ -121,31 +135,29 @@ class _Receiver:
         declared = request.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
             return too_big
+        try:
+            body = await asyncio.wait_for(self._read(request), self.body_timeout_s)
+        except asyncio.TimeoutError:
+            return _error(408, f"the body did not come within {self.body_timeout_s:g} s", kind)
+        if body is None:
+            return too_big
+        encoding = request.headers.get("content-encoding", "identity").strip().lower()
+        return _unpacked(bytes(body), encoding, limit, kind)
+
+    async def _read(self, request: Request) -> bytearray | None:
+        """The raw body (None: past the size limit)."""
         body = bytearray()
         async for chunk in request.stream():
             body += chunk
-            if len(body) > limit:
-                return too_big
-        encoding = request.headers.get("content-encoding", "identity").strip().lower()
-        if encoding == "gzip":
-            try:
-                return _gunzip(bytes(body), limit)
-            except ValueError as exc:
-                return _error(413 if "at most" in str(exc) else 400, str(exc), kind)
-        if encoding not in ("identity", ""):
-            return _error(415, f"content-encoding {encoding!r} is not supported (use gzip)", kind)
-        return bytes(body)
+            if len(body) > self.max_body_bytes:
+                return None
+        return body
 
     async def query(self, request: Request) -> Response:
-        if _media_type(request) != "application/json":
-            return JSONResponse({"error": "send the query as application/json"}, 415)
-        try:
-            document = json.loads(await request.body())
-            statement, parameters = document["sql"], document.get("parameters") or []
-            if not isinstance(statement, str) or not isinstance(parameters, list):
-                raise TypeError
-        except (ValueError, KeyError, TypeError, RecursionError):
-            return JSONResponse({"error": 'send {"sql": "...", "parameters": [...]}'}, 400)
+        asked = await self._statement(request)
+        if isinstance(asked, Response):
+            return asked
+        statement, parameters = asked
         try:
             result, truncated = await run_in_threadpool(self.readers.run, statement, parameters)
         except QueryBusy as exc:
@@ -156,6 +168,25 @@ class _Receiver:
         answer["truncated"] = truncated
         return JSONResponse(answer)
 
+    async def _statement(self, request: Request) -> tuple[str, list[Any]] | Response:
+        """The statement and parameters a query request sends (else the answer to send)."""
+        if _media_type(request) != "application/json":
+            return JSONResponse({"error": "send the query as application/json"}, 415)
+        try:
+            body = await asyncio.wait_for(self._read(request), self.body_timeout_s)
+        except asyncio.TimeoutError:
+            return JSONResponse({"error": "the query did not come in time"}, 408)
+        if body is None:
+            return JSONResponse({"error": "the query is too large"}, 413)
+        try:
+            document = json.loads(body)
+            statement, parameters = document["sql"], document.get("parameters") or []
+            if not isinstance(statement, str) or not isinstance(parameters, list):
+                raise TypeError
+        except (ValueError, KeyError, TypeError, RecursionError):
+            return JSONResponse({"error": 'send {"sql": "...", "parameters": [...]}'}, 400)
+        return statement, parameters
+
     async def status(self, request: Request) -> Response:
         stats = self.pipeline.stats
         return JSONResponse(
@@ -165,6 +196,9 @@ class _Receiver:
                 "writes": stats.writes,
                 "refused_exports": stats.refused,
                 "write_errors": len(stats.errors),
+                "store_writable": stats.store_problem is None,
+                "store_problem": stats.store_problem,
+                "failed_writes": stats.failed_writes,
             }
         )
 
@@ -197,17 +231,35 @@ def _settle(future: asyncio.Future[None], error: BaseException | None) -> None:
         future.set_exception(error)
 
 
-def _gunzip(data: bytes, limit: int) -> bytes:
-    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+def _unpacked(body: bytes, encoding: str, limit: int, kind: int) -> bytes | Response:
+    """The body without its content encoding (else the answer to send)."""
+    if encoding in ("identity", ""):
+        return body
+    if encoding != "gzip":
+        return _error(415, f"content-encoding {encoding!r} is not supported (use gzip)", kind)
     try:
-        out = inflater.decompress(data, limit + 1)
-    except zlib.error as exc:
-        raise ValueError(f"not valid gzip: {exc}") from None
-    if len(out) > limit or inflater.unconsumed_tail:
-        raise ValueError(f"an export may be at most {limit} bytes unpacked")
-    if not inflater.eof:
-        raise ValueError("not valid gzip: the stream is cut short")
-    return out
+        return _gunzip(body, limit)
+    except ValueError as exc:
+        return _error(413 if "at most" in str(exc) else 400, str(exc), kind)
+
+
+def _gunzip(data: bytes, limit: int) -> bytes:
+    """Every member of a gzip body (a concatenation is one stream, as gzip -d reads it),
+    at most `limit` bytes unpacked in all."""
+    out = bytearray()
+    while True:
+        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        try:
+            out += inflater.decompress(data, limit + 1 - len(out))
+        except zlib.error as exc:
+            raise ValueError(f"not valid gzip: {exc}") from None
+        if len(out) > limit or inflater.unconsumed_tail:
+            raise ValueError(f"an export may be at most {limit} bytes unpacked")
+        if not inflater.eof:
+            raise ValueError("not valid gzip: the stream is cut short")
+        data = inflater.unused_data
+        if not data:
+            return bytes(out)
 
 
 def _ok(kind: int) -> Response:
@@ -220,7 +272,7 @@ def _ok(kind: int) -> Response:
 def _error(status: int, message: str, kind: int, *, retry: bool = False) -> Response:
     """An OTLP error answer: a google.rpc.Status, in the request's encoding."""
     headers = {"Retry-After": _RETRY_AFTER_S} if retry else None
-    code = {400: 3, 401: 16, 413: 8, 415: 3, 503: 14}.get(status, 2)
+    code = {400: 3, 401: 16, 408: 4, 413: 8, 415: 3, 503: 14}.get(status, 2)
     if kind == KIND_PROTOBUF:
         try:
             from google.rpc.status_pb2 import Status  # type: ignore[import-untyped]

@@ -6,14 +6,23 @@ the journaled exports, about `NORMALIZE_SPANS` spans at a time, to the `Preparer
 worker process decodes, normalizes and prices them). The store thread takes the prepared
 rows in journal order, writes them `BATCH_SPANS` at a time (whole DuckDB row groups) and
 records how far the journal is stored. Exports accepted but not yet stored are counted:
-past the limit, new ones are refused (the receiver answers 503 with Retry-After).
+past the limit, in spans or in bytes, new ones are refused (the receiver answers 503
+with Retry-After).
+
+A write that fails for the store's sake (a full disk, an I/O error, a damaged file) is
+held: nothing is set aside, the journal is not marked, new exports are refused, and the
+same rows are written again until the store takes them. Only an export whose own values
+the store refuses is set aside in `rejected.jsonl`, and the others are stored.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
+import itertools
 import json
 import logging
+import os
 import queue
 import threading
 import time
@@ -26,7 +35,7 @@ from typing import Any
 from botanu.engine.ingest import OTLPDecodeError
 from botanu.engine.pricing import Pricer
 from botanu.engine.service import BATCH_SPANS, NORMALIZE_SPANS, join_rows
-from botanu.serve.journal import Journal, Position
+from botanu.serve.journal import Journal, Position, open_private
 from botanu.serve.preparing import Export, Preparer, check_export, decode_export
 from botanu.store.duckdb_store import DuckDBStore
 
@@ -42,6 +51,10 @@ class _Accepted:
     count: int
     done: Callable[[BaseException | None], None]
 
+    @property
+    def size(self) -> int:
+        return len(self.export[1])
+
 
 @dataclass(slots=True)
 class _Chunk:
@@ -51,6 +64,10 @@ class _Chunk:
     count: int
     end: Position
     rows: Future[Any] | None = None
+
+    @property
+    def size(self) -> int:
+        return sum(len(payload) for _, payload in self.exports)
 
     def join(self, other: _Chunk) -> None:
         self.exports += other.exports
@@ -65,6 +82,20 @@ class Stats:
     writes: int = 0
     refused: int = 0
     errors: list[str] = field(default_factory=list)
+    store_problem: str | None = None  # why the store cannot be written now (None: it can)
+    failed_writes: int = 0
+
+
+class _StoreFault(Exception):
+    """The store (not the rows) failed a write: hold the rows and try again."""
+
+
+# what DuckDB raises for values of the rows themselves; any other failure is the store's
+_ROW_ERRORS = frozenset(
+    {"ConversionException", "ConstraintException", "InvalidInputException",
+     "OutOfRangeException", "TypeMismatchException", "ArrowInvalid"}
+)  # fmt: skip
+_RETRY_S = (0.5, 1.0, 2.0, 5.0)  # waits between writes held by a failing store
 
 
 class Pipeline:
@@ -79,6 +110,7 @@ class Pipeline:
         pricer: Pricer,
         *,
         max_pending_spans: int = 4 * BATCH_SPANS,
+        max_pending_bytes: int = 256 * 1024 * 1024,
         linger_s: float = 0.5,
         workers: int = 0,
         chunk_spans: int = NORMALIZE_SPANS,
@@ -88,11 +120,16 @@ class Pipeline:
         self.journal = journal
         self.preparer = Preparer(pricer, workers)
         self.max_pending_spans = max_pending_spans
+        self.max_pending_bytes = max_pending_bytes
         self.linger_s = linger_s
         self.chunk_spans = chunk_spans
         self.write_rows = write_rows
         self.stats = Stats()
-        self._pending = 0  # accepted (or being accepted), not yet stored
+        self._pending = 0  # spans accepted (or being accepted), not yet stored
+        self._pending_bytes = 0  # and their exports' bytes
+        self._stop_by: float | None = None  # closing: give up writing after this
+        self._replaying = False  # a store fault ends the replay instead of holding it
+        self._replay_again = False  # the replay at start met a failing store
         self._lock = threading.Lock()
         self._idle = threading.Condition(self._lock)
         self._to_journal: queue.Queue[object] = queue.Queue()
@@ -112,14 +149,17 @@ class Pipeline:
         crash or kill left it), then start the threads. Returns how many journaled spans
         were replayed."""
         self.preparer.start()
-        replayed = self._replay()
+        replayed = self._replay_or_hold()
         for thread in self._threads:
             thread.start()
         return replayed
 
-    def close(self) -> None:
-        """Stop taking exports, store everything journaled, stop the threads and workers,
-        close the journal and the store."""
+    def close(self, timeout_s: float | None = None) -> None:
+        """Stop taking exports, store what is journaled (within `timeout_s`: what is left
+        is stored at the next start), stop the threads and workers, close the journal
+        and the store."""
+        if timeout_s is not None:
+            self._stop_by = time.monotonic() + timeout_s
         self._to_journal.put(_STOP)
         for thread in self._threads:
             if thread.is_alive():
@@ -129,13 +169,19 @@ class Pipeline:
         self.store.close()
 
     # --- accepting ------------------------------------------------------------------------
-    def reserve(self, spans: int) -> bool:
-        """Room for `spans` more? False: the caller refuses the export (503)."""
+    def reserve(self, spans: int, size: int = 0) -> bool:
+        """Room for `spans` more, of `size` bytes? False: the caller refuses the export
+        (503): too much is waiting, or the store cannot be written now."""
         with self._lock:
-            if self._pending and self._pending + spans > self.max_pending_spans:
+            full = self._pending and (
+                self._pending + spans > self.max_pending_spans
+                or self._pending_bytes + size > self.max_pending_bytes
+            )
+            if full or self.stats.store_problem is not None:
                 self.stats.refused += 1
                 return False
             self._pending += spans
+            self._pending_bytes += size
             return True
 
     def submit(
@@ -170,7 +216,7 @@ class Pipeline:
             ends = self.journal.append([accepted.export for accepted in group])
         except Exception as exc:  # a full or failing disk: refuse, acknowledge nothing
             log.error("botanu serve: the journal could not be written: %s", exc)
-            self._release(sum(accepted.count for accepted in group))
+            self._release(sum(accepted.count for accepted in group), sum(a.size for a in group))
             for accepted in group:
                 accepted.done(exc)
             return
@@ -210,21 +256,34 @@ class Pipeline:
 
     # --- store thread -----------------------------------------------------------------------
     def _store_loop(self) -> None:
+        attempt = 0
+        while self._replay_again and not self._stopping():
+            # nothing new is journaled while the store fails: the journal is read alone
+            if self._hold(_StoreFault(self.stats.store_problem or ""), attempt):
+                self._replay_or_hold()
+            attempt += 1
         deadline = 0.0
         while True:
             try:
                 timeout = max(deadline - time.monotonic(), 0) if self._waiting else None
                 item = self._to_store.get(timeout=timeout)
             except queue.Empty:
-                self._write()  # lingered long enough: write what there is
+                with contextlib.suppress(_StoreFault):  # stopping: the journal has them
+                    self._write()  # lingered long enough: write what there is
                 continue
             if item is _STOP:
                 if self._waiting:
-                    self._write()
+                    with contextlib.suppress(_StoreFault):
+                        self._write()
                 return
+            if self._stopping():
+                continue  # journaled: stored at the next start
             if not self._waiting:
                 deadline = time.monotonic() + self.linger_s
-            self._take(item)  # type: ignore[arg-type]
+            try:
+                self._take(item)  # type: ignore[arg-type]
+            except _StoreFault:  # only while stopping: the journal still has it
+                continue
 
     def _take(self, chunk: _Chunk) -> None:
         """Wait for a chunk's rows; write whenever a whole write's worth is waiting."""
@@ -235,18 +294,33 @@ class Pipeline:
             self._write(self.write_rows)
 
     def _rows(self, chunk: _Chunk) -> Any:
+        """A chunk's rows, its spans that cannot be kept set aside first."""
         assert chunk.rows is not None
         try:
-            return chunk.rows.result()
+            prepared = chunk.rows.result()
         except Exception as exc:
             # one export that cannot be prepared must not hold back the others
             log.error("botanu serve: preparing exports one by one after: %s", exc)
             tables = [self._prepared_alone(export) for export in chunk.exports]
             return join_rows([table for table in tables if table is not None])
+        self._set_aside_spans(prepared.set_aside)
+        return prepared.rows
 
     def _write(self, limit: int | None = None) -> None:
         """Write the waiting rows (the first `limit` of them), then mark the journal stored
-        up to the last chunk written whole. Rows left over all belong to the last chunk."""
+        up to the last chunk written whole. Rows left over all belong to the last chunk.
+        A store that fails holds the rows until it takes them (or the server stops)."""
+        for attempt in itertools.count():
+            try:
+                self._write_waiting(limit)
+            except _StoreFault as exc:
+                if self._replaying or not self._hold(exc, attempt):
+                    raise  # the replay starts again; or stopping: the journal has them
+            else:
+                self._store_works()
+                return
+
+    def _write_waiting(self, limit: int | None) -> None:
         whole = join_rows([rows for rows, _ in self._waiting])
         size = whole.num_rows if limit is None else min(limit, whole.num_rows)
         chunks = [chunk for _, chunk in self._waiting]
@@ -254,6 +328,8 @@ class Pipeline:
             if size:
                 self.store.write_batch(whole.slice(0, size))
         except Exception as exc:
+            if not _rows_refused(exc):
+                raise _StoreFault(str(exc)) from exc
             log.error("botanu serve: a write failed, storing its exports one by one: %s", exc)
             self._write_alone(chunks)
             return
@@ -264,8 +340,9 @@ class Pipeline:
         self._finish(finished)
 
     def _write_alone(self, chunks: list[_Chunk]) -> None:
-        """Each export of `chunks` prepared and written on its own; one the store still
-        refuses is set aside. (Rows already written are skipped by the store.)"""
+        """Each export of `chunks` prepared and written on its own; one whose rows the
+        store still refuses is set aside. (Rows already written are skipped by the
+        store.) Raises _StoreFault if the store itself fails: nothing is marked."""
         for chunk in chunks:
             for export in chunk.exports:
                 rows = self._prepared_alone(export)
@@ -274,9 +351,42 @@ class Pipeline:
                 try:
                     self.store.write_batch(rows)
                 except Exception as exc:
+                    if not _rows_refused(exc):
+                        raise _StoreFault(str(exc)) from exc
                     self._set_aside(export, exc)
         self._waiting, self._waiting_rows = [], 0
         self._finish(chunks)
+
+    def _hold(self, fault: _StoreFault, attempt: int) -> bool:
+        """The store failed a write: refuse new exports, wait, and say whether to try
+        again (False: the server is stopping)."""
+        with self._lock:
+            first = self.stats.store_problem is None
+            self.stats.store_problem = str(fault)
+            self.stats.failed_writes += 1
+        if first:
+            log.error(
+                "botanu serve: the store cannot be written (%s); new exports are refused "
+                "and the accepted ones kept in the journal until it can",
+                fault,
+            )
+        deadline = time.monotonic() + _RETRY_S[min(attempt, len(_RETRY_S) - 1)]
+        while time.monotonic() < deadline:
+            if self._stopping():
+                return False
+            time.sleep(0.1)
+        return not self._stopping()
+
+    def _store_works(self) -> None:
+        if self._replaying:
+            return  # new exports wait until the journal's are stored
+        with self._lock:
+            problem, self.stats.store_problem = self.stats.store_problem, None
+        if problem is not None:
+            log.warning("botanu serve: the store is written again")
+
+    def _stopping(self) -> bool:
+        return self._stop_by is not None and time.monotonic() >= self._stop_by
 
     def _finish(self, chunks: list[_Chunk]) -> None:
         if not chunks:
@@ -289,17 +399,35 @@ class Pipeline:
         with self._lock:
             self.stats.stored_spans += count
             self.stats.writes += 1
-        self._release(count)
+        self._release(count, sum(chunk.size for chunk in chunks))
 
     def _prepared_alone(self, export: Export) -> Any | None:
         try:
-            return self.preparer.prepare([export])
-        except Exception as exc:
+            prepared = self.preparer.prepare([export])
+        except Exception as exc:  # its own values: nothing else can be done with it
             self._set_aside(export, exc)
             return None
+        self._set_aside_spans(prepared.set_aside)
+        return prepared.rows
+
+    def _set_aside_spans(self, lines: list[dict[str, Any]]) -> None:
+        """Keep the spans the engine could not keep (times no clock reads) in
+        `rejected.jsonl`; their neighbours are stored."""
+        if not lines:
+            return
+        with self._lock:
+            self.stats.errors.extend(str(line["error"]) for line in lines)
+        log.error(
+            "botanu serve: %d span(s) that cannot be stored are kept in %s: %s",
+            len(lines),
+            self.journal.rejected_file,
+            lines[0]["error"],
+        )
+        self._keep_rejected(lines)
 
     def _set_aside(self, export: Export, error: BaseException) -> None:
-        """Keep an export the store refused in `rejected.jsonl` beside the journal, with why."""
+        """Keep an export the store refused in `rejected.jsonl` beside the journal, with
+        why (raises _StoreFault if that file cannot be written: it is kept journaled)."""
         with self._lock:
             self.stats.errors.append(str(error))
         log.error(
@@ -314,11 +442,51 @@ class Pipeline:
         except OTLPDecodeError:  # kept as it came
             packed = base64.b64encode(payload).decode()
             lines = [{"error": str(error), "kind": kind, "export": packed}]
-        with open(self.journal.rejected_file, "a", encoding="utf-8") as handle:
-            for line in lines:
-                handle.write(json.dumps(line, default=str) + "\n")
+        self._keep_rejected(lines)
+
+    def _keep_rejected(self, lines: list[dict[str, Any]]) -> None:
+        """Append to `rejected.jsonl`, durably (raises _StoreFault if it cannot be
+        written, after holding until it can unless the server is stopping)."""
+        text = "".join(json.dumps(line, default=str) + "\n" for line in lines)
+        for attempt in itertools.count():
+            try:
+                with open_private(self.journal.rejected_file) as handle:
+                    handle.write(text)
+                    handle.flush()
+                    os.fsync(handle.fileno())
+            except OSError as exc:
+                fault = _StoreFault(f"{self.journal.rejected_file} cannot be written: {exc}")
+                if self._replaying or not self._hold(fault, attempt):
+                    raise fault from exc
+            else:
+                return
 
     # --- after a crash ----------------------------------------------------------------------
+    def _replay_or_hold(self) -> int:
+        """`_replay`; if the store fails, new exports are refused and the store thread
+        replays again once it can write. Returns how many spans were stored."""
+        self._replaying = True
+        try:
+            replayed = self._replay()
+        except _StoreFault as exc:
+            with self._lock:
+                self.stats.store_problem = str(exc)
+                self.stats.accepted_spans = self.stats.stored_spans
+                self._pending = self._pending_bytes = 0
+            self._waiting, self._waiting_rows = [], 0
+            self._replay_again = True
+            log.error(
+                "botanu serve: the store cannot be written (%s): the journaled spans are "
+                "kept and stored once it can; new exports are refused until then",
+                exc,
+            )
+            return 0
+        finally:
+            self._replaying = False
+        self._replay_again = False
+        self._store_works()
+        return replayed
+
     def _replay(self) -> int:
         """Store the journal's records past the stored position, through the same chunks
         and writes as new exports (a few chunks in flight at a time)."""
@@ -330,6 +498,7 @@ class Pipeline:
             replayed += chunk.count
             with self._lock:
                 self._pending += chunk.count
+                self._pending_bytes += chunk.size
                 self.stats.accepted_spans += chunk.count
             chunk.rows = self.preparer.submit(chunk.exports)
             in_flight.append(chunk)
@@ -360,11 +529,22 @@ class Pipeline:
         if chunk is not None:
             yield chunk
 
-    def _release(self, spans: int) -> None:
+    def _release(self, spans: int, size: int) -> None:
         with self._idle:
             self._pending -= spans
+            self._pending_bytes -= size
             if not self._pending:
                 self._idle.notify_all()
+
+
+def _rows_refused(error: BaseException) -> bool:
+    """Whether a failed write was refused for its rows' values (else the store failed)."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if type(seen).__name__ in _ROW_ERRORS:
+            return True
+        seen = seen.__cause__
+    return False
 
 
 def _drained(items: queue.Queue[object]) -> Iterable[tuple[list[Any], bool]]:

@@ -19,16 +19,17 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from botanu._internal.cores import usable_cores
 from botanu.engine.ingest import RawSpan, count_protobuf, decode_json, decode_protobuf
 from botanu.engine.pricing import Pricer
-from botanu.engine.service import prepare_spans
+from botanu.engine.service import prepare_spans, prepare_spans_checked
 
 __all__ = [
     "KIND_JSON",
     "KIND_PROTOBUF",
+    "Prepared",
     "Preparer",
     "check_export",
     "decode_export",
@@ -54,11 +55,20 @@ def check_export(kind: int, payload: bytes) -> int:
     return count_protobuf(payload) if kind == KIND_PROTOBUF else len(decode_json(payload))
 
 
-def prepare_exports(exports: Sequence[Export], pricer: Pricer) -> Any:
-    """The exports' spans as one Arrow table for `write_batch` (raises OTLPDecodeError,
-    StoreError)."""
+class Prepared(NamedTuple):
+    """The rows of a chunk of exports, and its spans that cannot be kept, each as a line
+    for `rejected.jsonl` (the span and why)."""
+
+    rows: Any
+    set_aside: list[dict[str, Any]]
+
+
+def prepare_exports(exports: Sequence[Export], pricer: Pricer) -> Prepared:
+    """The exports' spans as one Arrow table for `write_batch`, less the spans set aside
+    (raises OTLPDecodeError, StoreError)."""
     spans = [span for kind, payload in exports for span in decode_export(kind, payload)]
-    return prepare_spans(spans, pricer)
+    rows, set_aside = prepare_spans_checked(spans, pricer)
+    return Prepared(rows, [{"error": why, "span": span._asdict()} for span, why in set_aside])
 
 
 def default_workers() -> int:
@@ -91,8 +101,8 @@ class Preparer:
         if self._folder is not None:
             shutil.rmtree(self._folder, ignore_errors=True)
 
-    def submit(self, exports: Sequence[Export]) -> Future[Any]:
-        """A future Arrow table of the exports' rows."""
+    def submit(self, exports: Sequence[Export]) -> Future[Prepared]:
+        """The exports' rows and set-aside spans, to come."""
         if self._pool is not None:
             try:
                 handed = self._pool.submit(_prepare_in_worker, *self._handed_over(exports))
@@ -101,7 +111,7 @@ class Preparer:
                 self._pool = None
             else:
                 return _loaded(handed)
-        done: Future[Any] = Future()
+        done: Future[Prepared] = Future()
         try:
             done.set_result(self.prepare(exports))
         except Exception as exc:
@@ -117,8 +127,8 @@ class Preparer:
             handle.write(b"".join(payload for _, payload in exports))
         return path, [(kind, len(payload)) for kind, payload in exports]
 
-    def prepare(self, exports: Sequence[Export]) -> Any:
-        """The exports' Arrow table, prepared in this thread."""
+    def prepare(self, exports: Sequence[Export]) -> Prepared:
+        """The exports' rows and set-aside spans, prepared in this thread."""
         return prepare_exports(exports, self.pricer)
 
     def _started_pool(self) -> ProcessPoolExecutor | None:
@@ -164,15 +174,18 @@ def _ready() -> bool:
     from botanu.engine.ingest import RawSpan
 
     assert _worker_pricer is not None
+    now = time.time_ns()  # a time the engine keeps (it sets aside spans at no real time)
     warm = RawSpan(
-        "1" * 32, "1" * 16, None, "chat", "client", 1, 2, "unset",
+        "1" * 32, "1" * 16, None, "chat", "client", now, now + 1, "unset",
         {"gen_ai.request.model": "gpt-4o-mini", "gen_ai.usage.input_tokens": 1}, {},
     )  # fmt: skip
     prepare_spans([warm], _worker_pricer)
     return True
 
 
-def _prepare_in_worker(path: str, layout: list[tuple[int, int]]) -> str:
+def _prepare_in_worker(
+    path: str, layout: list[tuple[int, int]]
+) -> tuple[str, list[dict[str, Any]]]:
     """The rows of the exports handed over in `path` (kind and length of each), left in
     an Arrow file beside it, for the same reason they came in one."""
     import gc
@@ -185,7 +198,9 @@ def _prepare_in_worker(path: str, layout: list[tuple[int, int]]) -> str:
         gc.enable()
 
 
-def _prepared_file(path: str, layout: list[tuple[int, int]], pricer: Pricer) -> str:
+def _prepared_file(
+    path: str, layout: list[tuple[int, int]], pricer: Pricer
+) -> tuple[str, list[dict[str, Any]]]:
     import pyarrow as pa
 
     with open(path, "rb") as source:
@@ -195,11 +210,11 @@ def _prepared_file(path: str, layout: list[tuple[int, int]], pricer: Pricer) -> 
     for kind, length in layout:
         exports.append((kind, bodies[start : start + length]))
         start += length
-    table = prepare_exports(exports, pricer)
+    table, set_aside = prepare_exports(exports, pricer)
     descriptor, path = tempfile.mkstemp(suffix=".arrow", dir=os.path.dirname(path))
     with os.fdopen(descriptor, "wb") as handle, pa.ipc.new_file(handle, table.schema) as out:
         out.write_table(table)
-    return path
+    return path, set_aside
 
 
 # --- handing rows over -----------------------------------------------------------------------
@@ -229,14 +244,14 @@ def _running(pid: int) -> bool:
     return True
 
 
-def _loaded(handed: Future[str]) -> Future[Any]:
+def _loaded(handed: Future[tuple[str, list[dict[str, Any]]]]) -> Future[Prepared]:
     """A future of the table in the file `handed` names (mapped, not copied; the file
     is unlinked at once and its memory freed with the table)."""
-    loaded: Future[Any] = Future()
+    loaded: Future[Prepared] = Future()
 
-    def load(done: Future[str]) -> None:
+    def load(done: Future[tuple[str, list[dict[str, Any]]]]) -> None:
         try:
-            path = done.result()
+            path, set_aside = done.result()
             import pyarrow as pa
 
             table = pa.ipc.open_file(pa.memory_map(path)).read_all()
@@ -244,7 +259,7 @@ def _loaded(handed: Future[str]) -> Future[Any]:
         except BaseException as exc:
             loaded.set_exception(exc)
         else:
-            loaded.set_result(table)
+            loaded.set_result(Prepared(table, set_aside))
 
     handed.add_done_callback(load)
     return loaded

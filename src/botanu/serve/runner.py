@@ -40,6 +40,9 @@ class ServeConfig:
     query_timeout_s: float = 30.0  # a served query is ended after this long
     allowed_hosts: tuple[str, ...] = ()  # names besides loopback ones requests may use
     memory_budget_mb: int = 3072  # resident memory, sized for a 2-core, 4 GiB machine
+    max_connections: int | None = None  # None: what the descriptor limit leaves room for
+    header_timeout_s: float = 10.0  # a client sends its request headers within this
+    body_timeout_s: float = 30.0  # and its body within this
 
     def check(self) -> None:
         """Refuse settings that would expose the store: beyond loopback needs a token."""
@@ -94,6 +97,7 @@ def build_app(config: ServeConfig) -> Any:
         pipeline,
         token=config.token,
         max_body_bytes=config.max_body_bytes,
+        body_timeout_s=config.body_timeout_s,
         dashboard=_dashboard(),
         reads=ServedReads(store, timeout_s=config.query_timeout_s),
         allowed_hosts=(*config.allowed_hosts, *_bound_name(config.host)),
@@ -113,7 +117,15 @@ def run_server(config: ServeConfig, announce: Any = print) -> None:
     """Serve until SIGTERM or Ctrl-C, then store everything accepted and stop."""
     import uvicorn
 
+    from botanu.serve.connections import bounded_protocol, default_max_connections
+
     config.check()
+    # the store, journal, rejected spans and the announcement (which says whether a token
+    # is needed) are the user's alone
+    os.umask(0o077)
+    announcement = serve_file(config.store_path)
+    _replace_stale(announcement)
+    _tighten(Path(config.store_path))
     app = build_app(config)
     server = uvicorn.Server(
         uvicorn.Config(
@@ -122,9 +134,11 @@ def run_server(config: ServeConfig, announce: Any = print) -> None:
             port=config.port,
             log_level="warning",
             timeout_graceful_shutdown=_GRACE_S,
+            http=bounded_protocol(
+                config.header_timeout_s, config.max_connections or default_max_connections()
+            ),
         )
     )
-    announcement = serve_file(config.store_path)
     announced = False
     original_startup = server.startup
 
@@ -157,6 +171,42 @@ def run_server(config: ServeConfig, announce: Any = print) -> None:
     server.startup = startup  # type: ignore[method-assign]
     server.shutdown = shutdown  # type: ignore[method-assign]
     server.run()
+
+
+def _replace_stale(announcement: Path) -> None:
+    """A server still running for this store is an error that names it; an announcement
+    left by one that is gone (killed) is removed."""
+    try:
+        found = json.loads(announcement.read_text())
+        pid, url = int(found["pid"]), str(found["url"])
+    except FileNotFoundError:
+        return
+    except (OSError, ValueError, KeyError, TypeError):
+        pid, url = 0, ""
+    if pid and pid != os.getpid() and _alive(pid):
+        raise BotanuConfigError(
+            f"botanu serve (pid {pid}) already serves this store at {url}: stop it, or "
+            "give this one another --store"
+        )
+    log.warning("botanu serve: replacing %s, left by a server that is gone", announcement)
+    announcement.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+def _tighten(store: Path) -> None:
+    """Store files made before the server kept them private: 0600."""
+    for path in (store, Path(f"{store}.wal")):
+        if path.exists():
+            path.chmod(0o600)
 
 
 def _bound_name(host: str) -> tuple[str, ...]:

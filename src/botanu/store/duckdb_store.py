@@ -6,6 +6,7 @@ as DECIMAL(38, 18): one with more places is rounded half-even to 18 on the way i
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from collections.abc import Sequence
 from functools import cache
@@ -165,7 +166,7 @@ class DuckDBStore:
                 _run(con, "DROP TABLE _botanu_new")
             _run(con, "COMMIT")
         except Exception as exc:
-            _run(con, "ROLLBACK")
+            _rollback(con)
             raise StoreError(f"nothing was stored: {exc}") from exc
         finally:
             con.unregister("_botanu_batch")
@@ -291,6 +292,15 @@ class DuckDBStore:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _rollback(con: Any) -> None:
+    """Roll back after a failed statement. A failed COMMIT has already ended the
+    transaction, so the ROLLBACK's own error would only hide the first one."""
+    import duckdb
+
+    with contextlib.suppress(duckdb.Error):
+        _run(con, "ROLLBACK")
 
 
 def _run(con: Any, sql: str, parameters: Sequence[Any] | None = None) -> None:
