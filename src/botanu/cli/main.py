@@ -281,7 +281,14 @@ def demo(store_url: str | None, as_json: bool) -> None:
     "--token",
     envvar="BOTANU_SERVE_TOKEN",
     default=None,
-    help="Bearer token every request must carry; required beyond 127.0.0.1.",
+    help="Bearer token every request must carry; required beyond 127.0.0.1. Visible to "
+    "other users in the process list: prefer BOTANU_SERVE_TOKEN or --token-file.",
+)
+@click.option(
+    "--token-file",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="Read the bearer token from this file (its first line).",
 )
 @click.option(
     "--workers",
@@ -310,16 +317,25 @@ def demo(store_url: str | None, as_json: bool) -> None:
     type=click.IntRange(512),
     help="Resident memory the server keeps within, in MB.",
 )
+@click.option(
+    "--max-connections",
+    default=None,
+    type=click.IntRange(1),
+    help="Connections at once (default: what the open-file limit leaves room for).",
+)
 @click.pass_obj
 def serve(
     store_url: str | None,
+    *,
     host: str,
     port: int,
     token: str | None,
+    token_file: str | None,
     workers: int | None,
     query_timeout: float,
     allowed_hosts: tuple[str, ...],
     memory_budget: int,
+    max_connections: int | None,
 ) -> None:
     """Receive OTLP/HTTP traces from every process (default endpoint), price and store
     them, and serve the dashboard. An export is acknowledged once it is on disk."""
@@ -334,6 +350,8 @@ def serve(
     path = store_path(store_url)
     if path == ":memory:":
         raise click.BadParameter("botanu serve needs a store file", param_hint="--store")
+    if token_file is not None:
+        token = _read_token(token_file)
     try:
         config = ServeConfig(
             path,
@@ -344,6 +362,7 @@ def serve(
             query_timeout_s=query_timeout,
             allowed_hosts=allowed_hosts,
             memory_budget_mb=memory_budget,
+            max_connections=max_connections,
         )
         run_server(config, announce=click.echo)
     except StoreError as exc:
@@ -395,6 +414,15 @@ def _store(url: str | None, *, writes: bool = False) -> Store:
                 "or stop it to write directly"
             ) from None
         return remote
+
+
+def _read_token(name: str) -> str:
+    """The first line of a token file (small, never echoed)."""
+    with open(name, encoding="utf-8") as handle:
+        token = handle.readline(4096).strip()
+    if not token:
+        raise click.BadParameter(f"{name} holds no token", param_hint="--token-file")
+    return token
 
 
 def _served(url: str | None) -> RemoteStore | None:
