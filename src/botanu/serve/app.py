@@ -35,6 +35,7 @@ __all__ = ["create_app"]
 
 _CONTENT_TYPES = {"application/x-protobuf": KIND_PROTOBUF, "application/json": KIND_JSON}
 _RETRY_AFTER_S = "2"
+_RECEIVING_BODIES = 8  # largest bodies received at once
 _CLOSE_S = 5.0  # storing what is waiting at a stop (uvicorn's grace before it: 3 s)
 
 
@@ -86,11 +87,34 @@ class _Receiver:
         self.max_body_bytes = max_body_bytes
         self.body_timeout_s = body_timeout_s
         self.readers = reads
+        # bodies being received and checked at once, in bytes: many clients sending
+        # large exports at the same moment are refused before they are read, not after
+        self.max_receiving_bytes = _RECEIVING_BODIES * max_body_bytes
+        self._receiving = 0
 
     async def traces(self, request: Request) -> Response:
         kind = _CONTENT_TYPES.get(_media_type(request))
         if kind is None:
             return _error(415, "send application/x-protobuf or application/json", KIND_JSON)
+        claim = self._claim(request)
+        if self._receiving + claim > self.max_receiving_bytes:
+            return _error(503, "busy receiving other exports; retry later", kind, retry=True)
+        self._receiving += claim  # one event loop: no lock needed
+        try:
+            return await self._take(request, kind)
+        finally:
+            self._receiving -= claim
+
+    def _claim(self, request: Request) -> int:
+        """The most memory receiving this body can take: its length, or the limit if it
+        does not say or is packed."""
+        declared = request.headers.get("content-length", "")
+        packed = request.headers.get("content-encoding", "identity").strip().lower()
+        if declared.isdigit() and packed in ("identity", ""):
+            return min(int(declared), self.max_body_bytes)
+        return self.max_body_bytes
+
+    async def _take(self, request: Request, kind: int) -> Response:
         checked = await self._checked(request, kind)
         if isinstance(checked, Response):
             return checked

@@ -64,14 +64,16 @@ class _Chunk:
     count: int
     end: Position
     rows: Future[Any] | None = None
+    size: int = -1  # the exports' bytes
 
-    @property
-    def size(self) -> int:
-        return sum(len(payload) for _, payload in self.exports)
+    def __post_init__(self) -> None:
+        if self.size < 0:
+            self.size = sum(len(payload) for _, payload in self.exports)
 
     def join(self, other: _Chunk) -> None:
         self.exports += other.exports
         self.count += other.count
+        self.size += other.size
         self.end = other.end
 
 
@@ -95,7 +97,10 @@ _ROW_ERRORS = frozenset(
     {"ConversionException", "ConstraintException", "InvalidInputException",
      "OutOfRangeException", "TypeMismatchException", "ArrowInvalid"}
 )  # fmt: skip
-_RETRY_S = (0.5, 1.0, 2.0, 5.0)  # waits between writes held by a failing store
+_RETRY_S = (0.5, 1.0, 2.0, 5.0)
+# bytes of exports prepared together: few large spans make a chunk too (a worker holds
+# its bodies, their spans and their rows at once)
+_CHUNK_BYTES = 32 * 1024 * 1024  # waits between writes held by a failing store
 
 
 class Pipeline:
@@ -244,7 +249,7 @@ class Pipeline:
                     chunk, deadline = item, time.monotonic() + self.linger_s
                 else:
                     chunk.join(item)
-                if chunk.count < self.chunk_spans:
+                if chunk.count < self.chunk_spans and chunk.size < _CHUNK_BYTES:
                     continue  # a small chunk costs more per span to prepare
             if chunk is not None:
                 chunk.rows = self.preparer.submit(chunk.exports)
@@ -523,7 +528,7 @@ class Pipeline:
                 chunk = _Chunk([export], count, record.end)
             else:
                 chunk.join(_Chunk([export], count, record.end))
-            if chunk.count >= self.chunk_spans:
+            if chunk.count >= self.chunk_spans or chunk.size >= _CHUNK_BYTES:
                 yield chunk
                 chunk = None
         if chunk is not None:
