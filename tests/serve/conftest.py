@@ -22,9 +22,10 @@ T0 = 1_793_534_400_000_000_000  # 2026-11-01
 class Server:
     """`python -m botanu.cli serve --port 0` on a store file; stops itself at teardown."""
 
-    def __init__(self, store: Path, *extra: str) -> None:
+    def __init__(self, store: Path, *extra: str, preexec_fn=None) -> None:
         self.store = store
         self.extra = extra
+        self.preexec_fn = preexec_fn
         self.process: subprocess.Popen[bytes] | None = None
         self.url = ""
 
@@ -36,6 +37,7 @@ class Server:
             [*command, "--port", "0", *self.extra],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
+            preexec_fn=self.preexec_fn,  # noqa: PLW1509 (only an os.write: fork-safe)
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
