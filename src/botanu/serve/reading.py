@@ -56,7 +56,9 @@ def lock_down(store: DuckDBStore, *, memory_limit_mb: int) -> None:
 
 class ServedReads:
     """Read-only, bounded statements on `store` from any thread (each thread gets its own
-    cursor). `query` serves the dashboard; `run` also says whether rows were cut."""
+    cursor). `query` serves the dashboard; `run` serves any statement (`/api/query`) and
+    also says whether rows were cut. Each has its own slots, so statements sent to
+    `/api/query` never keep the dashboard's pages from answering."""
 
     def __init__(
         self,
@@ -65,6 +67,7 @@ class ServedReads:
         timeout_s: float = 30.0,
         max_rows: int = 100_000,
         max_running: int = 4,
+        max_pages: int = 2,
         wait_s: float = 1.0,
     ) -> None:
         self._store = store
@@ -72,6 +75,7 @@ class ServedReads:
         self.max_rows = max_rows
         self._wait_s = wait_s
         self._slots = threading.BoundedSemaphore(max_running)
+        self._page_slots = threading.BoundedSemaphore(max_pages)
         self._local = threading.local()
         self._running: set[DuckDBStore] = set()
         self._lock = threading.Lock()
@@ -79,22 +83,27 @@ class ServedReads:
         self._parser: Any = None
 
     def query(self, sql: str, parameters: Sequence[Any] | None = None) -> QueryResult:
-        result, _ = self.run(sql, parameters)
+        result, _ = self._bounded(self._page_slots, sql, parameters)
         return result
 
     def run(self, sql: str, parameters: Sequence[Any] | None = None) -> tuple[QueryResult, bool]:
         """The first `max_rows` rows of `sql` and whether there were more (raises
         QueryRefused, QueryBusy, StoreError)."""
+        return self._bounded(self._slots, sql, parameters)
+
+    def _bounded(
+        self, slots: threading.BoundedSemaphore, sql: str, parameters: Sequence[Any] | None
+    ) -> tuple[QueryResult, bool]:
         problem = self.problem(sql)
         if problem:
             raise QueryRefused(problem)
-        if not self._slots.acquire(timeout=self._wait_s):
+        if not slots.acquire(timeout=self._wait_s):
             raise QueryBusy(f"{self._running_count()} queries are running; retry shortly")
         try:
             with self._watched() as reader:
                 return self._fetch(reader, sql, parameters)
         finally:
-            self._slots.release()
+            slots.release()
 
     def problem(self, sql: str) -> str | None:
         """Why `sql` is not served (None: it is one SELECT of the store and pure functions)."""
