@@ -3,21 +3,23 @@ here first failed against the code before the hardening."""
 
 from __future__ import annotations
 
-import pytest
-from tests.serve.conftest import Server, export
+import urllib.error
+import urllib.request
 
-__all__ = ["Server", "export"]
+from tests.serve.conftest import Server, export, server_factory
+
+__all__ = ["Server", "export", "request", "server_factory"]
 
 
-@pytest.fixture
-def server_factory(tmp_path):
-    started: list[Server] = []
-
-    def start(store=None, *extra: str) -> Server:
-        server = Server(store or tmp_path / "serve.duckdb", *extra).start()
-        started.append(server)
-        return server
-
-    yield start
-    for server in started:
-        server.stop()
+def request(url, path, body=None, content_type="application/x-protobuf", timeout=60, **headers):
+    """(status, body) of a request to the server; an HTTP error is an answer like any
+    other. A body makes it a POST of `content_type`."""
+    if body is not None:
+        headers = {"Content-Type": content_type, **headers}
+    sent = urllib.request.Request(f"{url}{path}", data=body, headers=headers)
+    try:
+        with urllib.request.urlopen(sent, timeout=timeout) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        with error:
+            return error.code, error.read()

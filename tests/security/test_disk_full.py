@@ -8,13 +8,11 @@ import contextlib
 import json
 import subprocess
 import time
-import urllib.error
-import urllib.request
 
 import duckdb
 import pytest
 
-from .conftest import Server, export
+from .conftest import Server, export, request
 
 SPANS = 8  # an export: small, so the journal still takes some while the store cannot
 
@@ -36,18 +34,7 @@ def small_disk(tmp_path):
 
 
 def send(url, first):
-    request = urllib.request.Request(
-        f"{url}/v1/traces",
-        data=export(first, SPANS),
-        method="POST",
-        headers={"Content-Type": "application/x-protobuf"},
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=60) as response:
-            return response.status
-    except urllib.error.HTTPError as error:
-        with error:
-            return error.code
+    return request(url, "/v1/traces", export(first, SPANS))[0]
 
 
 def fill(path, leave):

@@ -15,38 +15,20 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from .conftest import Server, export
+from .conftest import Server, export, request
 
 
 def query(url, sql, *, timeout=60, content_type="application/json", **headers):
     body = json.dumps({"sql": sql}).encode()
-    request = urllib.request.Request(
-        f"{url}/api/query",
-        data=body,
-        method="POST",
-        headers={"Content-Type": content_type, **headers},
-    )
+    status, answer = request(url, "/api/query", body, content_type, timeout, **headers)
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return response.status, json.load(response)
-    except urllib.error.HTTPError as error:
-        with error:
-            text = error.read()
-        try:
-            return error.code, json.loads(text)
-        except ValueError:
-            return error.code, {"error": text.decode(errors="replace")}
+        return status, json.loads(answer)
+    except ValueError:
+        return status, {"error": answer.decode(errors="replace")}
 
 
 def post_traces(url, body):
-    request = urllib.request.Request(
-        f"{url}/v1/traces",
-        data=body,
-        method="POST",
-        headers={"Content-Type": "application/x-protobuf"},
-    )
-    with urllib.request.urlopen(request, timeout=60) as response:
-        return response.status
+    return request(url, "/v1/traces", body)[0]
 
 
 @pytest.fixture(scope="module")

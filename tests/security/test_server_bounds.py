@@ -11,37 +11,18 @@ import socket
 import stat
 import subprocess
 import sys
-import urllib.error
-import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from .conftest import export
+from .conftest import export, request
 
 
 def post(url, body, **headers):
-    request = urllib.request.Request(
-        f"{url}/v1/traces",
-        data=body,
-        method="POST",
-        headers={"Content-Type": "application/x-protobuf", **headers},
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=60) as response:
-            return response.status
-    except urllib.error.HTTPError as error:
-        with error:
-            return error.code
+    return request(url, "/v1/traces", body, **headers)[0]
 
 
 def status_of(url, **headers):
-    request = urllib.request.Request(f"{url}/api/status", headers=headers)
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status
-    except urllib.error.HTTPError as error:
-        with error:
-            return error.code
+    return request(url, "/api/status", **headers)[0]
 
 
 def closed_by_server(sock, within=60.0):

@@ -13,8 +13,6 @@ import contextlib
 import os
 import threading
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import duckdb
@@ -23,7 +21,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span
 
-from .conftest import Server, export
+from .conftest import Server, export, request
 
 BUDGET = 3072 * 1024 * 1024  # botanu serve's default --memory-budget
 BIG = 15 * 1024 * 1024
@@ -53,9 +51,7 @@ class MemoryCgroup:
 
     def resident(self) -> int:
         """Anonymous and shared memory of the group's processes (not the page cache)."""
-        stat = dict(
-            line.split() for line in (self.path / "memory.stat").read_text().splitlines()
-        )
+        stat = dict(line.split() for line in (self.path / "memory.stat").read_text().splitlines())
         return int(stat["total_rss"]) + int(stat["total_shmem"])
 
     def oom_kills(self) -> int:
@@ -117,18 +113,8 @@ def leave_in_journal(folder: Path) -> list[tuple[int, int]]:
 
 
 def post(url, body):
-    request = urllib.request.Request(
-        f"{url}/v1/traces",
-        data=body,
-        method="POST",
-        headers={"Content-Type": "application/x-protobuf"},
-    )
     try:
-        with urllib.request.urlopen(request, timeout=60) as response:
-            return response.status
-    except urllib.error.HTTPError as error:
-        with error:
-            return error.code
+        return request(url, "/v1/traces", body)[0]
     except OSError:  # the server was killed under this request
         return 0
 
@@ -175,9 +161,7 @@ def test_overload_kill_and_replay_stay_within_the_memory_budget(tmp_path):
         # ordinary exports: 3 senders x 50 exports x 2,000 spans
         bodies = [(n * 2000, 2000, export(n * 2000, 2000)) for n in range(150)]
         load = Load(server.url)
-        senders = [
-            threading.Thread(target=load.small, args=(bodies[i::3],)) for i in range(3)
-        ] + [
+        senders = [threading.Thread(target=load.small, args=(bodies[i::3],)) for i in range(3)] + [
             # 2 x 85 exports of 15 MiB: 2.5 GB offered, ten times the 256 MiB buffered
             threading.Thread(target=load.big, args=(range(BIG_FIRST + i, BIG_FIRST + 170, 2),))
             for i in range(2)

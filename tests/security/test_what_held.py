@@ -16,7 +16,7 @@ import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 
-from .conftest import Server, export
+from .conftest import Server, export, request
 
 
 @pytest.fixture(scope="module")
@@ -27,28 +27,11 @@ def server(tmp_path_factory):
 
 
 def post(url, body, content_type="application/x-protobuf", path="/v1/traces", **headers):
-    request = urllib.request.Request(
-        f"{url}{path}",
-        data=body,
-        method="POST",
-        headers={"Content-Type": content_type, **headers},
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=120) as response:
-            return response.status, response.read()
-    except urllib.error.HTTPError as error:
-        with error:
-            return error.code, error.read()
+    return request(url, path, body, content_type, timeout=120, **headers)
 
 
 def get(url, path):
-    request = urllib.request.Request(f"{url}{path}")
-    try:
-        with urllib.request.urlopen(request, timeout=60) as response:
-            return response.status, response.read()
-    except urllib.error.HTTPError as error:
-        with error:
-            return error.code, error.read()
+    return request(url, path)
 
 
 def resident_kib(pid: int) -> int:
