@@ -169,3 +169,12 @@ def test_sigterm_ends_the_server_while_a_query_runs(server_factory, tmp_path):
         # the connection closed under it: what a client of a stopped server sees
         with contextlib.suppress(OSError):
             pending.result()
+
+
+def test_the_cli_says_when_the_server_cut_its_answer(server, caplog):
+    from botanu.store.remote import RemoteStore
+
+    with caplog.at_level("WARNING", logger="botanu"):
+        result = RemoteStore(server.url).query("SELECT i FROM range(100001) t(i)")
+    assert len(result.rows) == 100_000
+    assert "first 100000 rows only" in caplog.text

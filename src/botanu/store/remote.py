@@ -8,6 +8,7 @@ back (decimals, timestamps and dates are tagged in the answer).
 from __future__ import annotations
 
 import json
+import logging
 import os
 import urllib.error
 import urllib.request
@@ -19,6 +20,8 @@ from typing import Any
 from botanu.store.base import QueryResult, StoreError
 
 __all__ = ["RemoteStore"]
+
+log = logging.getLogger("botanu")
 
 _DECODE: dict[str, Callable[[str], Any]] = {
     "decimal": Decimal,
@@ -56,6 +59,11 @@ class RemoteStore:
             raise StoreError(_message(exc)) from None
         except (urllib.error.URLError, OSError, ValueError) as exc:
             raise StoreError(f"botanu serve at {self.url} did not answer: {exc}") from None
+        if document.get("truncated"):
+            log.warning(
+                "botanu serve sent the first %d rows only (its row cap): narrow the query",
+                len(document["rows"]),
+            )
         decoders = [_DECODE.get(kind or "") for kind in document["kinds"]]
         rows = [
             tuple(
