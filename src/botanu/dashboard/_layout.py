@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from botanu.dashboard._format import esc
 
-__all__ = ["NAV", "card", "page", "table"]
+__all__ = ["NAV", "card", "page", "table", "with_notice"]
 
 NAV = (
     ("/", "Overview"),
@@ -64,6 +64,8 @@ input, select, button { font: inherit; padding: 4px 8px; }
 dl.header { display: grid; grid-template-columns: max-content 1fr; gap: 4px 16px;
             background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 12px; }
 dl.header dt { color: var(--muted); } dl.header dd { margin: 0; word-break: break-all; }
+.notice { background: #fff5f5; border: 1px solid #ffa8a8; border-radius: 8px;
+          padding: 10px 14px; margin: 0 0 16px; word-break: break-word; }
 """
 
 
@@ -83,6 +85,12 @@ def page(title: str, body: str, *, active: str, twin: str | None = None) -> str:
         f'<nav><span class="brand">botanu</span>{links}</nav>'
         f"<main>{twin_link}<h1>{esc(title)}</h1>{body}</main></body></html>"
     )
+
+
+def with_notice(document: str, notice_html: str) -> str:
+    """A whole document from `page` with a notice (HTML already) atop its main part."""
+    # the first <main> is the shell's: the nav before it holds no value from the store
+    return document.replace("<main>", f"<main>{notice_html}", 1)
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]], numeric: set[int]) -> str:

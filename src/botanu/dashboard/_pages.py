@@ -28,6 +28,7 @@ __all__ = [
     "report_page",
     "run_page",
     "runs_page",
+    "store_notice",
     "unpriced_page",
 ]
 
@@ -400,3 +401,14 @@ def prices_page(
 def error_page(status: int, message: str) -> str:
     body = f'<p>{esc(message)}</p><p><a href="/">Back to the overview</a></p>'
     return page(f"{status}", body, active="")
+
+
+def store_notice(problem: str) -> str:
+    """What every page says while the store cannot be written (`problem`: why)."""
+    shown = " ".join(problem.split())[:300].rstrip(".")
+    return (
+        '<div class="notice" role="alert"><strong>The store cannot be written</strong>: '
+        f"{esc(shown)}. New spans are refused (503) until it can; the ones already "
+        "accepted are kept in the journal and stored then, so the figures here may be "
+        "behind.</div>"
+    )

@@ -2,12 +2,14 @@
 
 Every page reads the store through `Store.query` and `cost_per_outcome` and nothing else.
 Handlers are plain functions, so Starlette runs them in its thread pool: the store passed
-in must be safe to query from several threads at once.
+in must be safe to query from several threads at once. A read that fails is an error page
+(or JSON error) that says why; while the store cannot be written, every page says so.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Mapping
 from datetime import date, datetime, timezone
 from typing import Any
 
@@ -17,11 +19,17 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from botanu.dashboard import _data, _pages
+from botanu.dashboard import _data, _layout, _pages
 from botanu.dashboard._format import plain
-from botanu.store import Store
+from botanu.serve.reading import QueryBusy, QueryRefused
+from botanu.store import Store, StoreError
 
-__all__ = ["create_dashboard", "dashboard_routes"]
+__all__ = ["StoreProblem", "create_dashboard", "dashboard_routes"]
+
+log = logging.getLogger("botanu.dashboard")
+
+# why the store cannot be written now (None: it can); `botanu serve` passes its own
+StoreProblem = Callable[[], str | None]
 
 # a read-only page needs nothing from anywhere: no script, no outside fetch, no framing
 _HEADERS = {
@@ -34,6 +42,8 @@ _HEADERS = {
     "Cache-Control": "no-store",
 }
 _BY = ("workflow", "customer", "tenant", "value_type")
+_RETRY_AFTER_S = "2"
+_MESSAGE_CHARS = 300  # of a store's error shown on a page (DuckDB's can be long)
 
 
 def _html(content: str, status: int = 200) -> HTMLResponse:
@@ -160,8 +170,9 @@ def _price_query(request: Request) -> dict[str, str]:
     return {k: q[k].strip() for k in ("provider", "model", "at", "tier") if q.get(k, "").strip()}
 
 
-def dashboard_routes(store: Store) -> list[Route]:
-    """The dashboard's routes over `store` (GET, and so HEAD, only)."""
+def dashboard_routes(store: Store, store_problem: StoreProblem | None = None) -> list[Route]:
+    """The dashboard's routes over `store` (GET, and so HEAD, only); `store_problem` says
+    why the store cannot be written now, shown on every page."""
     e = _Endpoints(store)
     pages: list[tuple[str, Callable[[Request], Response]]] = [
         ("/", e.overview),
@@ -179,24 +190,85 @@ def dashboard_routes(store: Store) -> list[Route]:
         ("/api/unpriced", e.api_unpriced),
         ("/api/prices", e.api_prices),
     ]
-    return [Route(path, endpoint, methods=["GET"]) for path, endpoint in pages]
+    return [
+        Route(path, _answering(endpoint, store_problem), methods=["GET"])
+        for path, endpoint in pages
+    ]
 
 
-def _http_error(request: Request, exc: Exception) -> Response:
-    """404 and 405 (and any other HTTP error) as a page, or as JSON under /api/."""
-    assert isinstance(exc, HTTPException)
-    headers = {**_HEADERS, **(exc.headers or {})}
-    if request.url.path.startswith("/api/"):
-        return JSONResponse({"error": exc.detail}, status_code=exc.status_code, headers=headers)
-    return HTMLResponse(
-        _pages.error_page(exc.status_code, exc.detail),
-        status_code=exc.status_code,
-        headers=headers,
+def _answering(
+    endpoint: Callable[[Request], Response], store_problem: StoreProblem | None
+) -> Callable[[Request], Response]:
+    """`endpoint` whose failed reads are answered with why, its pages with the notice
+    that the store cannot be written while it cannot."""
+
+    def answer(request: Request) -> Response:
+        try:
+            response = endpoint(request)
+        except StoreError as exc:
+            response = _read_failed(request, exc)
+        except Exception:  # a page that cannot be built still answers with a page
+            log.exception("botanu dashboard: %s could not be built", request.url.path)
+            response = _failed(request, 500, "This page could not be built: the log says why.")
+        return _noticed(response, store_problem)
+
+    return answer
+
+
+def _read_failed(request: Request, exc: StoreError) -> Response:
+    """A read of the store that failed, answered with why (the classes `botanu serve`'s
+    reads raise: too busy, refused or past its time limit, or the store's own error)."""
+    message = " ".join(str(exc).split())[:_MESSAGE_CHARS]
+    if isinstance(exc, QueryBusy):
+        text = "Too many queries are running right now; retry in a moment."
+        return _failed(request, 503, text, {"Retry-After": _RETRY_AFTER_S})
+    if isinstance(exc, QueryRefused):
+        return _failed(request, 400, f"The query for this page was stopped: {message}.")
+    log.error("botanu dashboard: %s could not be read: %s", request.url.path, message)
+    return _failed(
+        request,
+        500,
+        f"This page could not be read from the store: {message}. If the store file is "
+        "damaged, stop botanu serve, put back a good copy (or move it aside for a new "
+        "one) and start it again.",
     )
 
 
-def create_dashboard(store: Store) -> Starlette:
-    """The dashboard as an ASGI app over `store`, read-only."""
+def _failed(
+    request: Request, status: int, message: str, headers: Mapping[str, str] | None = None
+) -> Response:
+    """An error as a page, or as JSON under /api/."""
+    headers = {**_HEADERS, **(headers or {})}
+    if request.url.path.startswith("/api/"):
+        return JSONResponse({"error": message}, status_code=status, headers=headers)
+    return HTMLResponse(_pages.error_page(status, message), status_code=status, headers=headers)
+
+
+def _noticed(response: Response, store_problem: StoreProblem | None) -> Response:
+    """`response`, with the notice that the store cannot be written if it is a page."""
+    problem = store_problem() if store_problem is not None else None
+    if problem is None or not isinstance(response, HTMLResponse):
+        return response
+    document = _layout.with_notice(bytes(response.body).decode(), _pages.store_notice(problem))
+    kept = {
+        key: value
+        for key, value in response.headers.items()
+        if key not in ("content-length", "content-type")
+    }
+    return HTMLResponse(document, status_code=response.status_code, headers=kept)
+
+
+def create_dashboard(store: Store, *, store_problem: StoreProblem | None = None) -> Starlette:
+    """The dashboard as an ASGI app over `store`, read-only. `store_problem()`: why the
+    store cannot be written now (None: it can); every page says so while it cannot."""
+
+    def http_error(request: Request, exc: Exception) -> Response:
+        """404 and 405 (and any other HTTP error) as a page, or as JSON under /api/."""
+        assert isinstance(exc, HTTPException)
+        failed = _failed(request, exc.status_code, exc.detail, exc.headers)
+        return _noticed(failed, store_problem)
+
     return Starlette(
-        routes=dashboard_routes(store), exception_handlers={HTTPException: _http_error}
+        routes=dashboard_routes(store, store_problem),
+        exception_handlers={HTTPException: http_error},
     )

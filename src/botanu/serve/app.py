@@ -45,13 +45,14 @@ def create_app(
     token: str | None = None,
     max_body_bytes: int = 16 * 1024 * 1024,
     body_timeout_s: float = 30.0,
-    dashboard: Callable[[Any], Any] | None = None,
+    dashboard: Callable[..., Any] | None = None,
     reads: ServedReads | None = None,
     allowed_hosts: Sequence[str] = (),
 ) -> Any:
-    """The ASGI app around `pipeline` (started and closed with the app); `dashboard(store)`
-    is mounted at / with a store handle that reads from any thread. `reads`: how the
-    store is read over HTTP (default: `ServedReads` with its default bounds);
+    """The ASGI app around `pipeline` (started and closed with the app).
+    `dashboard(store, store_problem=...)` is mounted at / with a store handle that reads
+    from any thread and a function saying why the store cannot be written (None: it can).
+    `reads`: how the store is read over HTTP (default: `ServedReads`, default bounds);
     `allowed_hosts`: names besides the loopback ones that requests may be addressed to."""
     receiver = _Receiver(
         pipeline, max_body_bytes, body_timeout_s, reads or ServedReads(pipeline.store)
@@ -73,7 +74,8 @@ def create_app(
         Route("/api/status", receiver.status, methods=["GET"]),
     ]
     if dashboard is not None:
-        routes.append(Mount("/", app=dashboard(receiver.readers)))
+        shown = dashboard(receiver.readers, store_problem=lambda: pipeline.stats.store_problem)
+        routes.append(Mount("/", app=shown))
     app = Starlette(routes=routes, lifespan=lifespan)
     guarded = _require_token(app, token) if token else app
     return only_addressed_to(guarded, allowed_hosts)

@@ -7,6 +7,8 @@ the server instead.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import ipaddress
 import json
 import logging
@@ -157,6 +159,14 @@ def run_server(config: ServeConfig, announce: Any = print) -> None:
         guard = "" if config.token else " (loopback only, no token)"
         announce(f"botanu serve: OTLP/HTTP on {listening.url}/v1/traces{guard}")
         announce(f"botanu serve: dashboard on {listening.url}/  store {config.store_path}")
+        problem = await asyncio.to_thread(_store_problem, config.store_path)
+        if problem:
+            announce(
+                f"botanu serve: the store {config.store_path} cannot be read or written "
+                f"({problem}); exports are kept in the journal, and refused (503) once a "
+                "write fails: stop botanu serve, put back a good copy of the store (or move "
+                "it aside for a new one) and start it again to store them"
+            )
 
     original_shutdown = server.shutdown
 
@@ -171,6 +181,42 @@ def run_server(config: ServeConfig, announce: Any = print) -> None:
     server.startup = startup  # type: ignore[method-assign]
     server.shutdown = shutdown  # type: ignore[method-assign]
     server.run()
+
+
+def _store_problem(store_path: str) -> str | None:
+    """Why the store cannot be read or written, from a quick look at start (None: no sign
+    of it): the first row of each table read whole, then copied into the table in a
+    transaction that is rolled back, which meets a damaged table or key index. Not a
+    scan of everything: damage elsewhere shows at the first read or write that meets it."""
+    import duckdb
+
+    # in this process the path opens the server's own database (DuckDB keeps one
+    # instance per file and hands out another connection to it), never a second copy
+    try:
+        con = duckdb.connect(store_path)
+    except duckdb.Error as exc:
+        return " ".join(str(exc).split())
+    try:
+        tables = con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
+            "AND schema_name = 'main' AND NOT temporary"
+        ).fetchall()
+        for (table,) in tables:
+            name = '"' + str(table).replace('"', '""') + '"'
+            con.execute(f"SELECT * FROM {name} LIMIT 1").fetchall()
+            con.execute("BEGIN")
+            try:
+                con.execute(f"INSERT INTO {name} SELECT * FROM {name} LIMIT 1").fetchall()
+            except (duckdb.ConstraintException, duckdb.TransactionException):
+                pass  # the key is there (its index was read), or a write of the server's
+            finally:
+                with contextlib.suppress(duckdb.Error):  # keeps the first error
+                    con.execute("ROLLBACK")
+    except duckdb.Error as exc:
+        return " ".join(str(exc).split())
+    finally:
+        con.close()
+    return None
 
 
 def _replace_stale(announcement: Path) -> None:
