@@ -11,14 +11,8 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from botanu._internal.guard import report_internal_error
-from botanu.sdk.middleware import (
-    TRUST_SECRET_HEADER,
-    UNMATCHED_ROUTE,
-    RequestRun,
-    RequestRuns,
-    Trust,
-    http_method,
-)
+from botanu.sdk._trust import TRUST_SECRET_HEADER, Trust
+from botanu.sdk.middleware import UNMATCHED_ROUTE, RequestRun, RequestRuns, http_method
 
 if TYPE_CHECKING:
     from _typeshed import OptExcInfo
