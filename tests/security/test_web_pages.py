@@ -127,3 +127,19 @@ def test_every_answer_is_nosniff_without_cors(server, method, path):
         "nosniff"
     )
     assert not any(name.startswith("access-control-") for name in names)
+
+
+def test_a_valuation_is_written_only_by_the_users_own_tools(server):
+    body = json.dumps({"value_per_unit": "1", "currency": "USD"}).encode()
+    path = "/api/valuations/tickets"
+    for origin in ("https://attacker.test", "null"):
+        status, _, _ = request(
+            server.url, "PUT", path, body, Content_Type="application/json", Origin=origin
+        )
+        assert status == 403
+    status, _, _ = request(server.url, "PUT", path, body, Content_Type="text/plain")
+    assert status == 415
+    status, _, _ = request(server.url, "PUT", path, body, Content_Type="application/json")
+    assert status == 200
+    status, _, answer = request(server.url, "DELETE", path)
+    assert (status, json.loads(answer)) == (200, {"removed": True})

@@ -10,10 +10,11 @@ from typing import Any
 
 import click
 
+from botanu.cli._stores import store_for
 from botanu.cli.render import emit, emit_report
+from botanu.cli.value import value
 from botanu.exceptions import BotanuError
-from botanu.store import QueryResult, Store, StoreError, is_clickhouse, open_store, store_path
-from botanu.store.remote import RemoteStore
+from botanu.store import QueryResult, Store, StoreError, is_clickhouse, store_path
 
 _FORMATS = click.Choice(["table", "json", "csv"])
 
@@ -57,7 +58,7 @@ def ingest(store_url: str | None, files: tuple[str, ...]) -> None:
     """
     from botanu.engine.service import ingest_file
 
-    with _store(store_url, writes=True) as store:
+    with store_for(store_url, writes=True) as store:
         for name in files:
             try:
                 with Path(name).open("rb") as source:
@@ -98,7 +99,7 @@ def report(store_url: str | None, by: str, as_json: bool, as_csv: bool) -> None:
     included), money spent on failed attempts, and usage that could not be priced."""
     from botanu.engine.costing import cost_per_outcome
 
-    with _store(store_url) as store:
+    with store_for(store_url) as store:
         rows = cost_per_outcome(store, by)  # type: ignore[arg-type]
     fmt = _format(as_json, as_csv)
     if fmt == "json":
@@ -161,7 +162,7 @@ def reprice(store_url: str | None, since: datetime, until: datetime | None) -> N
     if end <= start:
         raise click.BadParameter("--until must be after --since")
     since_ns, until_ns = int(start.timestamp()) * 10**9, int(end.timestamp()) * 10**9
-    with _store(store_url, writes=True) as store:
+    with store_for(store_url, writes=True) as store:
         if store.dialect == "clickhouse":
             from botanu.engine.pricing_job import price_days
 
@@ -211,7 +212,7 @@ def price(
         rollup = "rollup rebuilt" if day.rebuilt else "rollup current"
         click.echo(f"{day.day}: {day.spans} spans priced, {rollup}")
 
-    with _store(store_url, writes=True) as store:
+    with store_for(store_url, writes=True) as store:
         if store.dialect != "clickhouse":
             click.echo(
                 "nothing to do: the DuckDB store prices spans as it stores them "
@@ -259,7 +260,7 @@ def demo(store_url: str | None, as_json: bool) -> None:
             "the demo writes a fresh DuckDB file; give it a path", param_hint="--store"
         )
     path, counts = run_demo(store_url)
-    with _store(path) as store:
+    with store_for(path) as store:
         rows = cost_per_outcome(store, "workflow")
         spans = store.query("SELECT count(*) FROM spans").rows[0][0]
     if as_json:
@@ -376,7 +377,7 @@ def serve(
 @click.pass_obj
 def sql(store_url: str | None, statement: str, as_json: bool, as_csv: bool) -> None:
     """Run one SQL statement against the store (views: runs, events, workflows, ...)."""
-    with _store(store_url) as store:
+    with store_for(store_url) as store:
         emit(_query(store, statement), _format(as_json, as_csv))
 
 
@@ -396,24 +397,8 @@ def runs(
         f"unpriced_spans, outcome_status FROM runs {where} ORDER BY started_at DESC LIMIT ?"
     )
     parameters = [workflow, limit] if workflow else [limit]
-    with _store(store_url) as store:
+    with store_for(store_url) as store:
         emit(_query(store, statement, parameters), _format(as_json, as_csv), title="runs")
-
-
-def _store(url: str | None, *, writes: bool = False) -> Store:
-    """The store at `url`; while `botanu serve` holds it, the server answers reads."""
-    try:
-        return open_store(url)
-    except StoreError as exc:
-        remote = _served(url)
-        if remote is None:
-            raise click.ClickException(str(exc)) from None
-        if writes:
-            raise click.ClickException(
-                f"botanu serve ({remote.url}) owns this store: send spans to it over OTLP, "
-                "or stop it to write directly"
-            ) from None
-        return remote
 
 
 def _read_token(name: str) -> str:
@@ -425,17 +410,6 @@ def _read_token(name: str) -> str:
     return token
 
 
-def _served(url: str | None) -> RemoteStore | None:
-    """The running `botanu serve` that announced itself for this store, if any."""
-    from botanu.serve.runner import serve_file
-
-    try:
-        announcement = json.loads(serve_file(store_path(url)).read_text())
-        return RemoteStore(str(announcement["url"]))
-    except (OSError, ValueError, KeyError, TypeError, StoreError):
-        return None
-
-
 def _query(store: Store, statement: str, parameters: Sequence[Any] | None = None) -> QueryResult:
     try:
         return store.query(statement, parameters)
@@ -445,3 +419,6 @@ def _query(store: Store, statement: str, parameters: Sequence[Any] | None = None
 
 def main() -> None:
     cli(prog_name="botanu")
+
+
+cli.add_command(value)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import json
+import threading
 import zlib
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -30,12 +31,15 @@ from botanu.serve.pipeline import Pipeline
 from botanu.serve.preparing import KIND_JSON, KIND_PROTOBUF, check_export
 from botanu.serve.reading import QueryBusy, ServedReads
 from botanu.store import StoreError
+from botanu.store.base import checked_valuation
+from botanu.store.duckdb_store import DuckDBStore
 
 __all__ = ["create_app"]
 
 _CONTENT_TYPES = {"application/x-protobuf": KIND_PROTOBUF, "application/json": KIND_JSON}
 _RETRY_AFTER_S = "2"
 _RECEIVING_BODIES = 8  # largest bodies received at once
+_SMALL_BODY = 4096  # a valuation
 _CLOSE_S = 5.0  # storing what is waiting at a stop (uvicorn's grace before it: 3 s)
 
 
@@ -72,6 +76,7 @@ def create_app(
         Route("/v1/traces", receiver.traces, methods=["POST"]),
         Route("/api/query", receiver.query, methods=["POST"]),
         Route("/api/status", receiver.status, methods=["GET"]),
+        Route("/api/valuations/{value_type}", receiver.valuation, methods=["PUT", "DELETE"]),
     ]
     if dashboard is not None:
         shown = dashboard(receiver.readers, store_problem=lambda: pipeline.stats.store_problem)
@@ -93,6 +98,8 @@ class _Receiver:
         # large exports at the same moment are refused before they are read, not after
         self.max_receiving_bytes = _RECEIVING_BODIES * max_body_bytes
         self._receiving = 0
+        self._valuations: DuckDBStore | None = None  # a handle of its own, made once
+        self._valuations_lock = threading.Lock()
 
     async def traces(self, request: Request) -> Response:
         kind = _CONTENT_TYPES.get(_media_type(request))
@@ -212,6 +219,51 @@ class _Receiver:
         except (ValueError, KeyError, TypeError, RecursionError):
             return JSONResponse({"error": 'send {"sql": "...", "parameters": [...]}'}, 400)
         return statement, parameters
+
+    async def valuation(self, request: Request) -> Response:
+        """`PUT` what one unit of a value type is worth (`{"value_per_unit": "12.50",
+        "currency": "USD"}`), or `DELETE` it: the one write a reader may make, so
+        `botanu value` works while the server owns the store."""
+        value_type = request.path_params["value_type"]
+        if request.method == "DELETE":
+            removed = await run_in_threadpool(self._with_valuations, "unset", value_type)
+            return JSONResponse({"removed": removed})
+        sent = await self._valuation_sent(request)
+        if isinstance(sent, Response):
+            return sent
+        try:
+            checked = checked_valuation(value_type, *sent)
+            await run_in_threadpool(self._with_valuations, "set", *checked)
+        except StoreError as exc:
+            return JSONResponse({"error": str(exc)}, 400)
+        return JSONResponse(
+            {"value_type": checked[0], "value_per_unit": str(checked[1]), "currency": checked[2]}
+        )
+
+    async def _valuation_sent(self, request: Request) -> tuple[Any, Any] | Response:
+        """The amount and currency a valuation request sends (else the answer to send)."""
+        if _media_type(request) != "application/json":
+            return JSONResponse({"error": "send the valuation as application/json"}, 415)
+        declared = request.headers.get("content-length", "")
+        if not declared.isdigit() or int(declared) > _SMALL_BODY:
+            return JSONResponse({"error": "a valuation is a small JSON object"}, 413)
+        try:
+            body = await asyncio.wait_for(request.body(), self.body_timeout_s)
+            document = json.loads(body[:_SMALL_BODY])
+            return document["value_per_unit"], document.get("currency", "USD")
+        except asyncio.TimeoutError:
+            return JSONResponse({"error": "the valuation did not come in time"}, 408)
+        except (ValueError, KeyError, TypeError, RecursionError):
+            example = '{"value_per_unit": "12.50", "currency": "USD"}'
+            return JSONResponse({"error": f"send {example}"}, 400)
+
+    def _with_valuations(self, action: str, *arguments: Any) -> Any:
+        with self._valuations_lock:
+            if self._valuations is None:
+                self._valuations = self.pipeline.store.reader()
+            if action == "set":
+                return self._valuations.set_valuation(*arguments)
+            return self._valuations.unset_valuation(*arguments)
 
     async def status(self, request: Request) -> Response:
         stats = self.pipeline.stats

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Sequence
+from decimal import Decimal, InvalidOperation
 from functools import cache
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
@@ -19,6 +21,7 @@ __all__ = [
     "QueryResult",
     "Store",
     "StoreError",
+    "checked_valuation",
     "span_row_schema",
 ]
 
@@ -54,6 +57,33 @@ _COUNTS = frozenset(
 
 class StoreError(BotanuError):
     """The store could not be opened, or a statement failed; the message says why."""
+
+
+# what one unit of an outcome may be worth: far beyond any business outcome, well inside
+# the DECIMAL(38, 18) column and its sums
+MAX_VALUE_PER_UNIT = Decimal(10) ** 12
+_VALUE_TYPE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:\-]{0,127}\Z")
+_CURRENCY = re.compile(r"[A-Z]{3}\Z")
+
+
+def checked_valuation(
+    value_type: str, value_per_unit: Any, currency: str = "USD"
+) -> tuple[str, Decimal, str]:
+    """A valuation as stored, or `StoreError` saying what is wrong with it."""
+    if not isinstance(value_type, str) or not _VALUE_TYPE.match(value_type):
+        raise StoreError(
+            f"value type {value_type!r}: use up to 128 letters, digits and _ . : - "
+            "(like the outcome's value_type)"
+        )
+    try:
+        amount = Decimal(str(value_per_unit))
+    except (InvalidOperation, ValueError):
+        raise StoreError(f"value {value_per_unit!r} is not a number") from None
+    if not amount.is_finite() or not 0 <= amount <= MAX_VALUE_PER_UNIT:
+        raise StoreError(f"value {value_per_unit!r}: give an amount from 0 to 10^12")
+    if not isinstance(currency, str) or not _CURRENCY.match(currency):
+        raise StoreError(f"currency {currency!r}: give a three-letter code such as USD")
+    return value_type, amount, currency
 
 
 class QueryInterrupted(StoreError):
@@ -105,6 +135,10 @@ class Store(Protocol):
     def set_valuation(
         self, value_type: str, value_per_unit: Any, currency: str = "USD"
     ) -> None: ...
+
+    def unset_valuation(self, value_type: str) -> bool: ...
+
+    def valuations(self) -> list[tuple[str, Decimal, str]]: ...
 
     def query(self, sql: str, parameters: Sequence[Any] | None = None) -> QueryResult: ...
 

@@ -17,13 +17,14 @@ import logging
 import time
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
 from functools import cache
 from importlib import resources
 from typing import Any
 
 from botanu.engine.batch import PROMOTED_KEYS, span_rows, stored_money
 from botanu.engine.records import CostLine, SpanRecord
-from botanu.store.base import COST_COLUMNS, QueryResult, StoreError
+from botanu.store.base import COST_COLUMNS, QueryResult, StoreError, checked_valuation
 from botanu.store.clickhouse_url import ClickHouseURL, parse_clickhouse_url
 
 __all__ = ["ClickHouseStore"]
@@ -321,11 +322,32 @@ class ClickHouseStore:
 
     def set_valuation(self, value_type: str, value_per_unit: Any, currency: str = "USD") -> None:
         """What one unit of `value_type` is worth (read by `runs.value_per_unit`)."""
+        value_type, value_per_unit, currency = checked_valuation(
+            value_type, value_per_unit, currency
+        )
         self._command(
             f"INSERT INTO {self._db}.botanu_valuations (value_type, value_per_unit, currency) "
             "VALUES ({t:String}, {v:Decimal(38, 18)}, {c:String})",
             {"t": value_type, "v": str(value_per_unit), "c": currency},
         )
+
+    def unset_valuation(self, value_type: str) -> bool:
+        """Forget what `value_type` is worth; whether it was set."""
+        known = any(t == value_type for t, _, _ in self.valuations())
+        if known:
+            self._command(
+                f"DELETE FROM {self._db}.botanu_valuations WHERE value_type = {{t:String}}",
+                {"t": value_type},
+            )
+        return known
+
+    def valuations(self) -> list[tuple[str, Decimal, str]]:
+        """Every valuation: (value type, value per unit, currency), by value type."""
+        rows = self.query(
+            f"SELECT value_type, argMax(value_per_unit, updated_at), argMax(currency, updated_at) "
+            f"FROM {self._db}.botanu_valuations GROUP BY value_type ORDER BY value_type"
+        ).rows
+        return [(str(t), Decimal(v), str(c)) for t, v, c in rows]
 
     def query(self, sql: str, parameters: Sequence[Any] | None = None) -> QueryResult:
         """Run one SQL statement (`?` placeholders, as on DuckDB); a bad statement raises

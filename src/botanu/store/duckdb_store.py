@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 from collections.abc import Sequence
+from decimal import Decimal
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -22,6 +23,7 @@ from botanu.store.base import (
     QueryInterrupted,
     QueryResult,
     StoreError,
+    checked_valuation,
     span_row_schema,
 )
 
@@ -234,8 +236,22 @@ class DuckDBStore:
         _run(
             self._con,
             "INSERT OR REPLACE INTO valuations VALUES (?, ?, ?)",
-            [value_type, value_per_unit, currency],
+            list(checked_valuation(value_type, value_per_unit, currency)),
         )
+
+    def unset_valuation(self, value_type: str) -> bool:
+        """Forget what `value_type` is worth; whether it was set."""
+        rows = self._con.execute(
+            "DELETE FROM valuations WHERE value_type = ?", [value_type]
+        ).fetchall()
+        return bool(rows and rows[0][0])
+
+    def valuations(self) -> list[tuple[str, Decimal, str]]:
+        """Every valuation: (value type, value per unit, currency), by value type."""
+        rows = self._con.execute(
+            "SELECT value_type, value_per_unit, currency FROM valuations ORDER BY value_type"
+        ).fetchall()
+        return [(str(t), Decimal(v), str(c)) for t, v, c in rows]
 
     def _count(self, table: str) -> int:
         rows = self._con.execute(f"SELECT count(*) FROM {table}").fetchall()

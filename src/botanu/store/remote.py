@@ -11,13 +11,14 @@ import json
 import logging
 import os
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from botanu.store.base import QueryResult, StoreError
+from botanu.store.base import QueryResult, StoreError, checked_valuation
 
 __all__ = ["RemoteStore"]
 
@@ -45,20 +46,8 @@ class RemoteStore:
         self._timeout_s = timeout_s
 
     def query(self, sql: str, parameters: Sequence[Any] | None = None) -> QueryResult:
-        body = json.dumps({"sql": sql, "parameters": list(parameters or [])}, default=str)
-        request = urllib.request.Request(
-            f"{self.url}/api/query",
-            data=body.encode(),
-            headers={"Content-Type": "application/json", **self._auth()},
-            method="POST",
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=self._timeout_s) as response:
-                document = json.load(response)
-        except urllib.error.HTTPError as exc:
-            raise StoreError(_message(exc)) from None
-        except (urllib.error.URLError, OSError, ValueError) as exc:
-            raise StoreError(f"botanu serve at {self.url} did not answer: {exc}") from None
+        body = {"sql": sql, "parameters": list(parameters or [])}
+        document = self._call("POST", "/api/query", body)
         if document.get("truncated"):
             log.warning(
                 "botanu serve sent the first %d rows only (its row cap): narrow the query",
@@ -84,7 +73,35 @@ class RemoteStore:
         raise StoreError(_OWNED)
 
     def set_valuation(self, value_type: str, value_per_unit: Any, currency: str = "USD") -> None:
-        raise StoreError(_OWNED)
+        """Through the server: valuations are the one thing it lets a reader write."""
+        value_type, amount, currency = checked_valuation(value_type, value_per_unit, currency)
+        body = {"value_per_unit": str(amount), "currency": currency}
+        self._call("PUT", f"/api/valuations/{urllib.parse.quote(value_type, safe='')}", body)
+
+    def unset_valuation(self, value_type: str) -> bool:
+        path = f"/api/valuations/{urllib.parse.quote(value_type, safe='')}"
+        return bool(self._call("DELETE", path)["removed"])
+
+    def valuations(self) -> list[tuple[str, Decimal, str]]:
+        rows = self.query(
+            "SELECT value_type, value_per_unit, currency FROM valuations ORDER BY value_type"
+        ).rows
+        return [(str(t), Decimal(v), str(c)) for t, v, c in rows]
+
+    def _call(self, method: str, path: str, body: Any = None) -> Any:
+        """The server's JSON answer to a request (raises StoreError with its message)."""
+        data = None if body is None else json.dumps(body, default=str).encode()
+        headers = {"Content-Type": "application/json"} if data is not None else {}
+        request = urllib.request.Request(
+            f"{self.url}{path}", data=data, headers={**headers, **self._auth()}, method=method
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=self._timeout_s) as response:
+                return json.load(response)
+        except urllib.error.HTTPError as exc:
+            raise StoreError(_message(exc)) from None
+        except (urllib.error.URLError, OSError, ValueError) as exc:
+            raise StoreError(f"botanu serve at {self.url} did not answer: {exc}") from None
 
     def _auth(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self._token}"} if self._token else {}
