@@ -249,6 +249,20 @@ def test_prices_twin_is_the_cli_explanation(client, botanu_cli):
     assert client.get("/prices?provider=openai&model=x&at=yesterday").status_code == 400
 
 
+def test_prices_twin_shows_each_context_tier_as_the_cli_does(client, botanu_cli):
+    args = ("claude-sonnet-4-5", "--provider", "anthropic", "--at", "2026-11-02")
+    expected = botanu_cli("prices", *args, "--json")
+    query = "provider=anthropic&model=claude-sonnet-4-5&at=2026-11-02"
+    assert client.get(f"/api/prices?{query}").json()["rows"] == expected
+    assert {r["tier"] for r in expected} == {"base", "prompts over 200k tokens"}
+    page = client.get(f"/prices?{query}").text
+    for row in expected:
+        assert row["usage"] in page
+    # the base tier first, then the tier over 200k prompt tokens
+    assert page.index("$15<") < page.index("input, prompts over 200k tokens")
+    assert "$22.5<" in page
+
+
 def test_prices_of_an_unknown_model_are_unpriced(client):
     rows = client.get("/api/prices?provider=nobody&model=nothing").json()["rows"]
     assert {r["per_million_tokens"] for r in rows} == {None}

@@ -126,15 +126,16 @@ def report(store_url: str | None, by: str, as_json: bool, as_csv: bool) -> None:
 @click.option("--tier", default=None, help="The billed service tier (flex, priority, batch).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def prices(model: str, provider: str, at: datetime | None, tier: str | None, as_json: bool) -> None:
-    """Look up and explain a model's price per million tokens, with its source."""
-    from botanu.engine.pricing_lookup import explain_llm_price
+    """Look up and explain a model's price per million tokens, with its source: the base
+    tier first, then each context tier (long prompts) as its own rows."""
+    from botanu.engine.pricing_lookup import PRICE_COLUMNS, TABLE_COLUMNS, explain_llm_price
 
     when = (at or datetime.now(timezone.utc)).replace(tzinfo=timezone.utc)
     try:
         rows = explain_llm_price(provider, model, when, tier)
     except ArithmeticError as exc:  # decimal.Overflow and kin: a clean error, no traceback
         raise click.ClickException(f"cannot price {provider} {model}: {exc!r}") from None
-    columns = ["usage", "per_million_tokens", "source", "matched_model", "effective_date", "detail"]
+    columns = list(PRICE_COLUMNS if as_json else TABLE_COLUMNS)
     result = QueryResult(columns, [tuple(row[c] for c in columns) for row in rows])
     emit(result, "json" if as_json else "table", title=f"{provider} {model}")
 

@@ -16,7 +16,6 @@ from botanu.engine.costing import Dimension, OutcomeCost, cost_per_outcome
 from botanu.store import Store
 
 __all__ = [
-    "PRICE_COLUMNS",
     "RUN_COLUMNS",
     "RunFilters",
     "overview",
@@ -253,22 +252,12 @@ def unpriced(store: Store) -> list[dict[str, Any]]:
     ).as_dicts()
 
 
-PRICE_COLUMNS = (
-    "usage",
-    "per_million_tokens",
-    "source",
-    "matched_model",
-    "effective_date",
-    "detail",
-)
-
-
 def price_rows(
     provider: str, model: str, at: datetime | None = None, tier: str | None = None
 ) -> list[dict[str, Any]]:
     """What a million tokens of each kind cost for the model on the day (default today,
     UTC), through the same pricer as real spans: the rows of `botanu prices --json`."""
-    from botanu.engine.pricing_lookup import explain_llm_price
+    from botanu.engine.pricing_lookup import PRICE_COLUMNS, explain_llm_price
 
     when = (at or datetime.now(timezone.utc)).replace(tzinfo=timezone.utc)
     rows = explain_llm_price(provider, model, when, tier)

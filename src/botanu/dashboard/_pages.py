@@ -377,7 +377,8 @@ def prices_page(
             '<p class="note">Look up what a model costs per million tokens of each kind '
             "(input, cached input, cache write, output) on a day, through the same pricer as "
             "your spans: your rate card first, then genai-prices. Each price shows its source, "
-            "the model it matched and the date it took effect.</p>"
+            "the model it matched and the date it took effect. A model that charges more "
+            "for long prompts shows each context tier as its own rows, base tier first.</p>"
         )
     else:
         cells = [
