@@ -1,7 +1,8 @@
 """Bulk pricing gives every span exactly the cost line `Pricer.price` gives it, field by
 field, with amounts as the store keeps them (DECIMAL(38, 18)): on every golden case and
 on generated spans (catalog and unknown models, tiers, cache, service tiers, price
-changes, the shipped rate card's systems, reported costs, user rate cards)."""
+changes, the shipped rate card's systems, reported costs, a reported 0 with and without
+usage, user rate cards)."""
 
 from __future__ import annotations
 
@@ -339,18 +340,40 @@ def resource_fields(draw):
     }
 
 
+USAGE_FIELDS = (
+    "input_tokens",
+    "output_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
+    "cache_write_1h_tokens",
+    "reasoning_tokens",
+    "bytes_scanned",
+    "request_units",
+    "rows",
+    "bytes_read",
+    "bytes_written",
+    "object_count",
+    "message_count",
+)
+# a reported 0 is taken only on a span without usage: draw both, often
+REPORTED = [None] * 6 + [Decimal("0")] * 3 + [Decimal("0.000"), Decimal("0.25"), Decimal("1e-20")]
+
+
 @st.composite
 def spans(draw):
     records = []
     for i in range(draw(st.integers(1, 25))):
         fields = draw(st.one_of(llm_fields(), resource_fields()))
+        usage = draw(st.sampled_from(["as drawn", "as drawn", "none", "zeros"]))
+        for name in USAGE_FIELDS:
+            if name in fields and usage != "as drawn":
+                zero = 0.0 if name == "request_units" else 0  # a float, as stored
+                fields[name] = None if usage == "none" else zero
         day = draw(st.sampled_from(DAYS))
         at = datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(
             microseconds=draw(st.integers(0, 86_400_000_000 - 1))
         )
-        reported = draw(
-            st.sampled_from([None] * 8 + [Decimal("0"), Decimal("0.25"), Decimal("1e-20")])
-        )
+        reported = draw(st.sampled_from(REPORTED))
         record = CONFTEST.make_span(at=at, reported_cost=reported, **fields)
         record.span_id = f"{i + 1:016x}"
         records.append(record)

@@ -1,7 +1,8 @@
 """Bulk pricing: a batch of spans into cost-line columns, exactly as `Pricer.price` would
 price each span. Spans are grouped by pricing key, one quote per key (kept across
 batches), amounts applied in one DuckDB statement (price.sql); spans a quote cannot
-price exactly are priced one by one by the pricer.
+price exactly are priced one by one by the pricer. A reported 0 on a span with usage is
+priced by its quote, on the quote's lines that carry the pricer's note.
 """
 
 from __future__ import annotations
@@ -16,7 +17,13 @@ from importlib import resources
 from typing import Any
 
 from botanu.engine.batch import SpanBatch, stored_money
-from botanu.engine.pricing._pricer import Pricer
+from botanu.engine.pricing._pricer import (
+    QUANTITY_FIELDS,
+    REQUEST_CATEGORIES,
+    TOKEN_FIELDS,
+    Pricer,
+    with_reported_zero_note,
+)
 from botanu.engine.pricing._quotes import (
     DAY_NS,
     UNIT_CODES,
@@ -55,6 +62,9 @@ _USAGE_FIELDS = (
     "message_count",
 )
 _RATES = ("in", "cr", "cw", "1h", "out")
+# lines of quote j: PER_QUOTE * j + offset (see _QuoteTable)
+_PER_QUOTE = 5
+_NOTE = with_reported_zero_note(None)
 _BY_PRICER: weakref.WeakKeyDictionary[Pricer, BulkPricer] = weakref.WeakKeyDictionary()
 _BY_PRICER_LOCK = threading.Lock()
 
@@ -122,6 +132,7 @@ class BulkPricer:
         table = _QuoteTable(quotes)
         rows = {name: batch.array(name) for name in _USAGE_FIELDS}
         rows["reported_cost"] = _reported(batch)
+        rows["zero"] = _reported_zero(batch, rows["reported_cost"])
         # each row gets its quote's columns (a take per column: no join, order kept)
         indices = per_row
         for name, column in table.quote_columns().items():
@@ -130,6 +141,10 @@ class BulkPricer:
         line = result.column("line").combine_chunks()
         amount = result.column("amount").combine_chunks().cast(pa.decimal128(38, 18))
         detail = result.column("detail").combine_chunks().cast(pa.string())
+        zero = result.column("zero").combine_chunks()
+        if zero.null_count < len(zero):  # details price.sql made keep the reported 0
+            noted = pc.binary_join_element_wise(detail, pa.scalar(_NOTE), "; ")
+            detail = pc.if_else(pc.fill_null(zero, False), noted, detail)
         by_quote = pc.equal(line, -2)
         if by_quote.true_count:
             line, amount, detail = _price_by_quote(
@@ -230,16 +245,21 @@ def _price_by_quote(
     which = pc.take(per_row, rows).to_pylist()
     counts = pc.take(result.column("qty"), rows).to_pylist()
     floats = pc.take(result.column("request_units"), rows).to_pylist()
+    zeros = pc.take(result.column("zero"), rows).to_pylist()
     ids, amounts, details = [], [], []
-    for j, count, units_used in zip(which, counts, floats, strict=True):
+    for j, count, units_used, zero in zip(which, counts, floats, zeros, strict=True):
         units = quotes[j].units
         assert units is not None
         # request units as the pricer reads them: the float's shortest text (2.86, not
         # 2.8599999...); anything else is a whole count
         used = int(count) if units.unit != "request_units" else Decimal(repr(units_used))
-        ids.append(3 * j)
         amounts.append(units.pricer_amount(used))
-        details.append(units.detail(used))
+        if zero:  # a reported 0 not taken: the quote's noted line
+            ids.append(_PER_QUOTE * j + 3)
+            details.append(with_reported_zero_note(units.detail(used)))
+        else:
+            ids.append(_PER_QUOTE * j)
+            details.append(units.detail(used))
     return (
         pc.replace_with_mask(line, mask, pa.array(ids, line.type)),
         pc.replace_with_mask(amount, mask, pa.array(amounts, amount.type)),
@@ -275,6 +295,23 @@ def _no_costs() -> Any:
     return pa.table({c: pa.array([], schema.field(c).type) for c in COST_COLUMNS.values()})
 
 
+def _reported_zero(batch: SpanBatch, reported: Any) -> Any:
+    """Rows whose reported cost is 0 while they carry usage (`carries_usage`, in bulk):
+    true there, else false or null. Price them as if nothing were reported."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if reported.null_count == batch.count:
+        return pa.nulls(batch.count, pa.bool_())
+    zero = pc.equal(reported, pa.scalar(Decimal(0), reported.type))
+    if not pc.any(zero).as_py():
+        return pa.nulls(batch.count, pa.bool_())
+    usage = pc.is_in(batch.array("category"), value_set=pa.array(REQUEST_CATEGORIES))
+    for name in (*TOKEN_FIELDS, *QUANTITY_FIELDS):
+        usage = pc.or_(usage, pc.fill_null(pc.greater(batch.array(name), 0), False))
+    return pc.and_(pc.fill_null(zero, False), usage)
+
+
 def _reported(batch: SpanBatch) -> Any:
     """The reported costs the pricer would take (not negative), as stored."""
     import pyarrow as pa
@@ -288,14 +325,26 @@ def _reported(batch: SpanBatch) -> Any:
 
 
 class _QuoteTable:
-    """The quotes of one batch as Arrow columns: quote j owns lines 3j (its own), 3j+1
-    (no usage) and 3j+2 (a reported cost); lines priced one by one are appended."""
+    """The quotes of one batch as Arrow columns: quote j owns lines 5j (its own), 5j+1
+    (no usage), 5j+2 (a reported cost), and 5j+3 and 5j+4: the first two for a span whose
+    reported 0 was not taken (noted; the reported $0 where the quote has no line). Lines
+    priced one by one are appended."""
 
     def __init__(self, quotes: list[Quote]) -> None:
         self.quotes = quotes
         self.lines: list[Line | None] = []
         for quote in quotes:
-            self.lines.extend((quote.line, quote.absent, quote.reported))
+            reported = quote.reported
+            zero = None if reported is None else replace(reported, amount=Decimal(0))
+            self.lines.extend(
+                (
+                    quote.line,
+                    quote.absent,
+                    reported,
+                    _noted(quote.line) or zero,
+                    _noted(quote.absent) or zero,
+                )
+            )
 
     def add(self, line: CostLine | None) -> int | None:
         if line is None:
@@ -314,11 +363,11 @@ class _QuoteTable:
         for j, quote in enumerate(self.quotes):
             rates, units = quote.tokens, quote.units
             values: dict[str, Any] = {
-                "q_id": 3 * j,
+                "q_id": _PER_QUOTE * j,
                 "q_kind": quote.kind,
                 "q_usage": quote.usage,
-                "q_alt": 3 * j + 1 if quote.absent is not None else None,
-                "q_rep": 3 * j + 2,
+                "q_alt": _PER_QUOTE * j + 1 if quote.absent is not None else None,
+                "q_rep": _PER_QUOTE * j + 2,
             }
             if rates is not None:
                 values["q_tier"] = rates.tier_start
@@ -378,6 +427,10 @@ class _QuoteTable:
             "price_detail": _details(rows, [x.detail for _, x in kept], detail),
         }
         return pa.table({column: out[column] for column in COST_COLUMNS.values()})
+
+
+def _noted(line: Line | None) -> Line | None:
+    return None if line is None else replace(line, detail=with_reported_zero_note(line.detail))
 
 
 def _details(rows: Any, fixed: list[str | None], made: Any) -> Any:

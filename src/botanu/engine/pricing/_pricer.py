@@ -1,6 +1,6 @@
 """The pricer: one span in, at most one cost line out, choosing the price source by
 priority (reported > user rate card > genai-prices or shipped rate card > unpriced).
-It never returns $0 for usage it cannot price.
+It never returns $0 for usage it cannot price, nor trusts a reported 0 beside usage.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
+from botanu.engine.batch import stored_money
 from botanu.engine.pricing._llm import LLMCatalog, price_with_entry, select_llm_entry
 from botanu.engine.pricing._rate_card import (
     RateCard,
@@ -21,11 +22,32 @@ from botanu.engine.pricing._resources import has_billable_usage, price_entries, 
 from botanu.engine.records import CostLine, PriceSource, SpanRecord
 from botanu.semconv import LLM_USAGE_ON_CHILD
 
-__all__ = ["Pricer"]
+__all__ = ["REPORTED_ZERO_NOTE", "Pricer", "carries_usage", "with_reported_zero_note"]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 # GenAI operations that are not a model call: without tokens they have nothing to price
 _NOT_MODEL_CALLS = frozenset({"execute_tool", "invoke_agent", "create_agent"})
+# the detail added to the line of a span whose reported 0 was not taken
+REPORTED_ZERO_NOTE = "reported 0 ignored: the span carries usage"
+TOKEN_FIELDS = (
+    "input_tokens",
+    "output_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
+    "cache_write_1h_tokens",
+    "reasoning_tokens",
+)
+QUANTITY_FIELDS = (
+    "bytes_scanned",
+    "request_units",
+    "rows",
+    "bytes_read",
+    "bytes_written",
+    "object_count",
+    "message_count",
+)
+# every call of these is a billable request, whatever quantities it reports
+REQUEST_CATEGORIES = ("storage", "messaging")
 
 
 class Pricer:
@@ -36,7 +58,9 @@ class Pricer:
     the first source that can price the span:
 
     1. a cost reported on the span (`source="reported"`, taken as given; a negative or
-       non-finite one is ignored);
+       non-finite one is ignored, and so is a 0 on a span that `carries_usage`: tools
+       report 0 when they have no price list, so the catalog prices it and the line's
+       detail keeps the reported 0);
     2. the user rate card: its own prices, or a `multiplier` on the next source's price;
     3. genai-prices for LLM spans, the shipped rate card for the rest;
     4. otherwise an unpriced line: amount None (never 0) and a `detail` saying why.
@@ -76,18 +100,18 @@ class Pricer:
         if record.attributes.get(LLM_USAGE_ON_CHILD) == "true":
             return None
         reported = record.reported_cost
-        if reported is not None and reported.is_finite() and reported >= 0:
-            return CostLine(
-                trace_id=record.trace_id,
-                span_id=record.span_id,
-                category=record.category,
-                amount=reported,
-                source="reported",
-                matched_provider=record.provider or record.system,
-                matched_model=record.model,
-                estimated=False,
-                detail="cost reported on the span",
-            )
+        if reported is None or not reported.is_finite() or reported < 0:
+            return self._price_catalog(record)
+        # zero as the store keeps it (18 places), so the bulk path reads the same figure
+        if stored_money(reported) != 0 or not carries_usage(record):
+            return _reported_line(record, reported)
+        line = self._price_catalog(record)
+        if line is None:  # the catalog sees nothing to price: the 0 stands
+            return _reported_line(record, reported)
+        return replace(line, detail=with_reported_zero_note(line.detail))
+
+    def _price_catalog(self, record: SpanRecord) -> CostLine | None:
+        """The line from the rate cards and genai-prices, ignoring any reported cost."""
         when = _EPOCH + timedelta(microseconds=record.start_ns // 1000)
         if record.category == "llm":
             return self._price_llm(record, when)
@@ -149,6 +173,37 @@ class Pricer:
         why = _why_no_rate(record, day, min(starts, default=None))
         versions = [card.version for card in (self.rate_card, user) if card is not None]
         return _unpriced(record, why, catalog_version=";".join(versions))
+
+
+def carries_usage(record: SpanRecord) -> bool:
+    """Whether the span used something a price applies to: a positive token count or
+    unit quantity, or any storage or messaging call (a billable request)."""
+    if record.category in REQUEST_CATEGORIES:
+        return True
+    for name in (*TOKEN_FIELDS, *QUANTITY_FIELDS):
+        value = getattr(record, name)
+        if value is not None and value > 0:
+            return True
+    return False
+
+
+def with_reported_zero_note(detail: str | None) -> str:
+    """A line's detail with the note that the span's reported 0 was not taken."""
+    return f"{detail}; {REPORTED_ZERO_NOTE}" if detail else REPORTED_ZERO_NOTE
+
+
+def _reported_line(record: SpanRecord, reported: Decimal) -> CostLine:
+    return CostLine(
+        trace_id=record.trace_id,
+        span_id=record.span_id,
+        category=record.category,
+        amount=reported,
+        source="reported",
+        matched_provider=record.provider or record.system,
+        matched_model=record.model,
+        estimated=False,
+        detail="cost reported on the span",
+    )
 
 
 def _why_no_rate(record: SpanRecord, day: date, not_yet: date | None) -> str:

@@ -136,7 +136,8 @@ class QuoteBook:
 
     def _build(self, key: Key) -> Quote:
         price = self.pricer.price
-        reported = Line.of(price(self._probe(key, reported_cost=Decimal(0))))
+        # a positive cost: a reported 0 may not be taken (see `carries_usage`)
+        reported = Line.of(price(self._probe(key, reported_cost=Decimal(1))))
         quote = self._llm(key) if key[0] == "llm" else self._resource(key)
         quote.reported = reported
         return quote

@@ -3,13 +3,15 @@
 -- no joins: `_price_rows` carries the span's usage columns beside its quote's columns
 -- (q_*). Out: `line`, the quote line that applies (NULL: no cost line, -1: the span must
 -- be priced on its own, -2: by its quote in Python, from `qty`), `amount` (NULL: a fixed
--- or unpriced line) and, for unit prices, `detail`. Money stays DECIMAL throughout; anything that would not be exact goes back to
--- the pricer (-1). Each
--- expression is behind the CASE of its quote kind (1 fixed, 2 tokens, 3 units), so a
--- span pays only for its own kind.
+-- or unpriced line), for unit prices `detail`, and `zero`: the span reported 0 beside
+-- usage, so it is priced as if nothing were reported, on the quote's noted lines (+3,
+-- +4). Money stays DECIMAL throughout; anything that would not be exact goes back to
+-- the pricer (-1). Each expression is behind the CASE of its quote kind (1 fixed,
+-- 2 tokens, 3 units), so a span pays only for its own kind.
 WITH counted AS (
     SELECT
         *,
+        coalesce(zero, false) AS z,
         coalesce(input_tokens, 0) AS t_in,
         coalesce(output_tokens, 0) AS t_out,
         coalesce(cache_read_tokens, 0) AS t_cr,
@@ -34,7 +36,7 @@ chosen AS (
     SELECT
         *,
         CASE
-            WHEN reported_cost IS NOT NULL THEN q_rep
+            WHEN reported_cost IS NOT NULL AND NOT z THEN q_rep
             WHEN q_kind = 2 THEN CASE
                 WHEN input_tokens IS NULL AND output_tokens IS NULL
                     AND cache_read_tokens IS NULL AND cache_write_tokens IS NULL THEN q_alt
@@ -71,16 +73,20 @@ chosen AS (
                 ELSE q_alt
             END
             ELSE -1
-        END AS line
+        END AS pick
     FROM counted
 )
 SELECT
-    line,
-    CASE WHEN line = -2 THEN qty END AS qty,
-    CASE WHEN line = -2 THEN request_units END AS request_units,
     CASE
-        WHEN reported_cost IS NOT NULL THEN reported_cost
-        WHEN line IS DISTINCT FROM q_id THEN NULL
+        WHEN NOT z OR pick < 0 THEN pick
+        WHEN pick = q_id THEN q_id + 3
+        ELSE q_id + 4  -- the quote's line without usage, or none: the reported $0
+    END AS line,
+    CASE WHEN pick = -2 THEN qty END AS qty,
+    CASE WHEN pick = -2 THEN request_units END AS request_units,
+    CASE
+        WHEN reported_cost IS NOT NULL AND NOT z THEN reported_cost
+        WHEN pick IS DISTINCT FROM q_id THEN NULL
         WHEN q_kind = 2 THEN CASE
             WHEN t_in > q_tier THEN
                 (t_in - t_cr * q_f_cr - t_cw * q_f_cw - t_1h * q_f_1h) * q_h_in
@@ -97,9 +103,10 @@ SELECT
             ELSE qty::BIGINT // q_step * q_step_amount
         END
     END AS amount,
-    CASE WHEN line = q_id AND q_kind = 3 THEN
+    CASE WHEN pick = q_id AND q_kind = 3 THEN
         CAST(qty AS VARCHAR) || q_d_unit
         || CASE WHEN q_minimum IS NOT NULL AND qty < q_minimum THEN q_d_floor ELSE '' END
         || q_d_rest
-    END AS detail
+    END AS detail,
+    zero
 FROM chosen
