@@ -10,7 +10,9 @@ from decimal import Decimal
 from typing import Literal
 
 Category = Literal["llm", "db", "storage", "messaging", "other"]
-PriceSource = Literal["reported", "user_rate_card", "genai-prices", "rate_card", "unpriced"]
+PriceSource = Literal[
+    "reported", "not_billed", "user_rate_card", "genai-prices", "rate_card", "unpriced"
+]
 
 
 @dataclass(slots=True)

@@ -2,7 +2,7 @@
 field, with amounts as the store keeps them (DECIMAL(38, 18)): on every golden case and
 on generated spans (catalog and unknown models, tiers, cache, service tiers, price
 changes, the shipped rate card's systems, reported costs, a reported 0 with and without
-usage, user rate cards)."""
+usage, failed and successful calls with and without usage, user rate cards)."""
 
 from __future__ import annotations
 
@@ -357,6 +357,8 @@ USAGE_FIELDS = (
 )
 # a reported 0 is taken only on a span without usage: draw both, often
 REPORTED = [None] * 6 + [Decimal("0")] * 3 + [Decimal("0.000"), Decimal("0.25"), Decimal("1e-20")]
+# a failed call without usage is not billed, with usage priced: draw failures often
+STATUSES = ["unset", "ok", "error", "error"]
 
 
 @st.composite
@@ -374,7 +376,8 @@ def spans(draw):
             microseconds=draw(st.integers(0, 86_400_000_000 - 1))
         )
         reported = draw(st.sampled_from(REPORTED))
-        record = CONFTEST.make_span(at=at, reported_cost=reported, **fields)
+        status = draw(st.sampled_from(STATUSES))
+        record = CONFTEST.make_span(at=at, reported_cost=reported, status_code=status, **fields)
         record.span_id = f"{i + 1:016x}"
         records.append(record)
     return records

@@ -2,7 +2,8 @@
 price each span. Spans are grouped by pricing key, one quote per key (kept across
 batches), amounts applied in one DuckDB statement (price.sql); spans a quote cannot
 price exactly are priced one by one by the pricer. A reported 0 on a span with usage is
-priced by its quote, on the quote's lines that carry the pricer's note.
+priced by its quote, on the quote's lines that carry the pricer's note; a failed call
+without usage takes the quote's not-billed line where the quote gives it a line.
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ _USAGE_FIELDS = (
 )
 _RATES = ("in", "cr", "cw", "1h", "out")
 # lines of quote j: PER_QUOTE * j + offset (see _QuoteTable)
-_PER_QUOTE = 5
+_PER_QUOTE = 7
 _NOTE = with_reported_zero_note(None)
 _BY_PRICER: weakref.WeakKeyDictionary[Pricer, BulkPricer] = weakref.WeakKeyDictionary()
 _BY_PRICER_LOCK = threading.Lock()
@@ -133,6 +134,7 @@ class BulkPricer:
         rows = {name: batch.array(name) for name in _USAGE_FIELDS}
         rows["reported_cost"] = _reported(batch)
         rows["zero"] = _reported_zero(batch, rows["reported_cost"])
+        rows["failed"] = _failed_without_usage(batch)
         # each row gets its quote's columns (a take per column: no join, order kept)
         indices = per_row
         for name, column in table.quote_columns().items():
@@ -306,10 +308,30 @@ def _reported_zero(batch: SpanBatch, reported: Any) -> Any:
     zero = pc.equal(reported, pa.scalar(Decimal(0), reported.type))
     if not pc.any(zero).as_py():
         return pa.nulls(batch.count, pa.bool_())
+    return pc.and_(pc.fill_null(zero, False), _carries_usage(batch))
+
+
+def _failed_without_usage(batch: SpanBatch) -> Any:
+    """Rows whose status is error and that carry no usage: true there, else false or null.
+    They are not billed (`not_billed_line`) wherever the catalog would give a line."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    failed = pc.fill_null(pc.equal(batch.array("status_code"), "error"), False)
+    if not pc.any(failed).as_py():
+        return pa.nulls(batch.count, pa.bool_())
+    return pc.and_(failed, pc.invert(_carries_usage(batch)))
+
+
+def _carries_usage(batch: SpanBatch) -> Any:
+    """`carries_usage` of each row, as a boolean mask."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     usage = pc.is_in(batch.array("category"), value_set=pa.array(REQUEST_CATEGORIES))
     for name in (*TOKEN_FIELDS, *QUANTITY_FIELDS):
         usage = pc.or_(usage, pc.fill_null(pc.greater(batch.array(name), 0), False))
-    return pc.and_(pc.fill_null(zero, False), usage)
+    return pc.fill_null(usage, False)
 
 
 def _reported(batch: SpanBatch) -> Any:
@@ -325,10 +347,11 @@ def _reported(batch: SpanBatch) -> Any:
 
 
 class _QuoteTable:
-    """The quotes of one batch as Arrow columns: quote j owns lines 5j (its own), 5j+1
-    (no usage), 5j+2 (a reported cost), and 5j+3 and 5j+4: the first two for a span whose
-    reported 0 was not taken (noted; the reported $0 where the quote has no line). Lines
-    priced one by one are appended."""
+    """The quotes of one batch as Arrow columns: quote j owns lines 7j (its own), 7j+1
+    (no usage), 7j+2 (a reported cost), 7j+3 and 7j+4: the first two for a span whose
+    reported 0 was not taken (noted; the reported $0 where the quote has no line), and
+    7j+5 and 7j+6: the first two for a failed call without usage (not billed, where the
+    quote has a line). Lines priced one by one are appended."""
 
     def __init__(self, quotes: list[Quote]) -> None:
         self.quotes = quotes
@@ -343,6 +366,8 @@ class _QuoteTable:
                     reported,
                     _noted(quote.line) or zero,
                     _noted(quote.absent) or zero,
+                    quote.not_billed if quote.line is not None else None,
+                    quote.not_billed if quote.absent is not None else None,
                 )
             )
 

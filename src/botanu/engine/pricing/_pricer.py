@@ -1,6 +1,7 @@
 """The pricer: one span in, at most one cost line out, choosing the price source by
-priority (reported > user rate card > genai-prices or shipped rate card > unpriced).
-It never returns $0 for usage it cannot price, nor trusts a reported 0 beside usage.
+priority (reported > not billed > user rate card > genai-prices or shipped rate card >
+unpriced). It never returns $0 for usage it cannot price, nor trusts a reported 0 beside
+usage; a call that failed before reporting usage is the one $0 it infers.
 """
 
 from __future__ import annotations
@@ -22,13 +23,22 @@ from botanu.engine.pricing._resources import has_billable_usage, price_entries, 
 from botanu.engine.records import CostLine, PriceSource, SpanRecord
 from botanu.semconv import LLM_USAGE_ON_CHILD
 
-__all__ = ["REPORTED_ZERO_NOTE", "Pricer", "carries_usage", "with_reported_zero_note"]
+__all__ = [
+    "NOT_BILLED_DETAIL",
+    "REPORTED_ZERO_NOTE",
+    "Pricer",
+    "carries_usage",
+    "not_billed_line",
+    "with_reported_zero_note",
+]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 # GenAI operations that are not a model call: without tokens they have nothing to price
 _NOT_MODEL_CALLS = frozenset({"execute_tool", "invoke_agent", "create_agent"})
 # the detail added to the line of a span whose reported 0 was not taken
 REPORTED_ZERO_NOTE = "reported 0 ignored: the span carries usage"
+# the detail of the $0 line of a failed call without usage
+NOT_BILLED_DETAIL = "the call failed before any usage was reported: providers do not bill it"
 TOKEN_FIELDS = (
     "input_tokens",
     "output_tokens",
@@ -61,9 +71,12 @@ class Pricer:
        non-finite one is ignored, and so is a 0 on a span that `carries_usage`: tools
        report 0 when they have no price list, so the catalog prices it and the line's
        detail keeps the reported 0);
-    2. the user rate card: its own prices, or a `multiplier` on the next source's price;
-    3. genai-prices for LLM spans, the shipped rate card for the rest;
-    4. otherwise an unpriced line: amount None (never 0) and a `detail` saying why.
+    2. a span whose status is error and that carries no usage, where the next sources
+       would give a line: exactly $0, `source="not_billed"` (providers do not bill a
+       request that failed before reporting usage, e.g. an HTTP 5xx);
+    3. the user rate card: its own prices, or a `multiplier` on the next source's price;
+    4. genai-prices for LLM spans, the shipped rate card for the rest;
+    5. otherwise an unpriced line: amount None (never 0) and a `detail` saying why.
 
     A span with no usage to price gets no cost line: `price` returns None for a span
     that is neither an LLM call with token counts nor billable work (internal spans, a
@@ -111,11 +124,16 @@ class Pricer:
         return replace(line, detail=with_reported_zero_note(line.detail))
 
     def _price_catalog(self, record: SpanRecord) -> CostLine | None:
-        """The line from the rate cards and genai-prices, ignoring any reported cost."""
+        """The line from the rate cards and genai-prices, ignoring any reported cost
+        (a failed call without usage: its not-billed line instead)."""
         when = _EPOCH + timedelta(microseconds=record.start_ns // 1000)
         if record.category == "llm":
-            return self._price_llm(record, when)
-        return self._price_resource(record, when.date())
+            line = self._price_llm(record, when)
+        else:
+            line = self._price_resource(record, when.date())
+        if line is not None and record.status_code == "error" and not carries_usage(record):
+            return not_billed_line(record)
+        return line
 
     def _price_llm(self, record: SpanRecord, when: datetime) -> CostLine | None:
         tokens = (
@@ -185,6 +203,20 @@ def carries_usage(record: SpanRecord) -> bool:
         if value is not None and value > 0:
             return True
     return False
+
+
+def not_billed_line(record: SpanRecord) -> CostLine:
+    """The $0 line of a call that failed before reporting usage (the provider bills none)."""
+    return CostLine(
+        trace_id=record.trace_id,
+        span_id=record.span_id,
+        category=record.category,
+        amount=Decimal(0),
+        source="not_billed",
+        matched_provider=record.provider or record.system,
+        matched_model=record.model,
+        detail=NOT_BILLED_DETAIL,
+    )
 
 
 def with_reported_zero_note(detail: str | None) -> str:

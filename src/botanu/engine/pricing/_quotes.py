@@ -16,7 +16,7 @@ from genai_prices.types import ModelPrice, Usage
 
 from botanu.engine.batch import stored_money
 from botanu.engine.pricing._llm import price_context, select_llm_entry
-from botanu.engine.pricing._pricer import Pricer
+from botanu.engine.pricing._pricer import Pricer, not_billed_line
 from botanu.engine.pricing._rate_card import RateCardEntry
 from botanu.engine.pricing._rates import (
     Line,
@@ -94,6 +94,7 @@ class Quote:
     line: Line | None = None
     absent: Line | None = None  # the line of a span without usage (None: no line)
     reported: Line | None = None  # the line of a span that reports its own cost
+    not_billed: Line | None = None  # a failed call's without usage, where it gets a line
     tokens: TokenRates | None = None
     units: UnitRate | None = None
     fallback_reason: str = field(default="", compare=False)
@@ -140,6 +141,7 @@ class QuoteBook:
         reported = Line.of(price(self._probe(key, reported_cost=Decimal(1))))
         quote = self._llm(key) if key[0] == "llm" else self._resource(key)
         quote.reported = reported
+        quote.not_billed = Line.of(not_billed_line(self._probe(key)), keep_amount=True)
         return quote
 
     def _llm(self, key: Key) -> Quote:

@@ -5,13 +5,15 @@
 -- be priced on its own, -2: by its quote in Python, from `qty`), `amount` (NULL: a fixed
 -- or unpriced line), for unit prices `detail`, and `zero`: the span reported 0 beside
 -- usage, so it is priced as if nothing were reported, on the quote's noted lines (+3,
--- +4). Money stays DECIMAL throughout; anything that would not be exact goes back to
--- the pricer (-1). Each expression is behind the CASE of its quote kind (1 fixed,
--- 2 tokens, 3 units), so a span pays only for its own kind.
+-- +4). `failed` (status error, no usage): the quote's not-billed lines (+5, +6) stand
+-- for whatever line it picked. Money stays DECIMAL throughout; anything that would not
+-- be exact goes back to the pricer (-1). Each expression is behind the CASE of its quote
+-- kind (1 fixed, 2 tokens, 3 units), so a span pays only for its own kind.
 WITH counted AS (
     SELECT
         *,
         coalesce(zero, false) AS z,
+        coalesce(failed, false) AS f,
         coalesce(input_tokens, 0) AS t_in,
         coalesce(output_tokens, 0) AS t_out,
         coalesce(cache_read_tokens, 0) AS t_cr,
@@ -78,6 +80,9 @@ chosen AS (
 )
 SELECT
     CASE
+        -- a unit price (-2) always has its own line
+        WHEN f AND (pick = q_id OR pick = -2) THEN q_id + 5
+        WHEN f AND pick = q_alt THEN q_id + 6
         WHEN NOT z OR pick < 0 THEN pick
         WHEN pick = q_id THEN q_id + 3
         ELSE q_id + 4  -- the quote's line without usage, or none: the reported $0
@@ -86,7 +91,7 @@ SELECT
     CASE WHEN pick = -2 THEN request_units END AS request_units,
     CASE
         WHEN reported_cost IS NOT NULL AND NOT z THEN reported_cost
-        WHEN pick IS DISTINCT FROM q_id THEN NULL
+        WHEN f OR pick IS DISTINCT FROM q_id THEN NULL
         WHEN q_kind = 2 THEN CASE
             WHEN t_in > q_tier THEN
                 (t_in - t_cr * q_f_cr - t_cw * q_f_cw - t_1h * q_f_1h) * q_h_in
@@ -103,7 +108,7 @@ SELECT
             ELSE qty::BIGINT // q_step * q_step_amount
         END
     END AS amount,
-    CASE WHEN pick = q_id AND q_kind = 3 THEN
+    CASE WHEN pick = q_id AND q_kind = 3 AND NOT f THEN
         CAST(qty AS VARCHAR) || q_d_unit
         || CASE WHEN q_minimum IS NOT NULL AND qty < q_minimum THEN q_d_floor ELSE '' END
         || q_d_rest
