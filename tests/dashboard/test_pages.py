@@ -92,7 +92,7 @@ def test_overview_twin_adds_up_to_the_cli_report(client, botanu_cli):
     assert Decimal(overview["total_cost"]) == total
     assert Decimal(overview["wasted_cost"]) == sum(Decimal(r["wasted_cost"]) for r in report)
     assert overview["events"] == sum(r["events"] for r in report)
-    successes = sum(r["successful_events"] for r in report)
+    successes = sum(r["priced_successes"] for r in report)  # events of known cost only
     assert Decimal(overview["cost_per_success"]) == total / successes
     (unpriced,) = botanu_cli(
         "sql", "SELECT count(*) AS n FROM cost_lines WHERE source = 'unpriced'", "--json"

@@ -47,7 +47,7 @@ def test_demo_runs_offline_and_its_report_matches_the_store(tmp_path):
             "SELECT sum(c.amount) AS total FROM cost_lines c JOIN spans s "
             f"USING (trace_id, span_id) WHERE s.workflow = '{workflow}'",
         )
-        assert Decimal(row["total_cost"]) == Decimal(total["total"])
+        assert Decimal(row["priced_cost"]) == Decimal(total["total"])
     assert rows["resolve-ticket"]["runs"] > rows["resolve-ticket"]["events"]  # retries
     # a retried ticket: attempt 2 is the retry of attempt 1, both runs of its event
     retried = query(
@@ -62,9 +62,33 @@ def test_demo_runs_offline_and_its_report_matches_the_store(tmp_path):
         assert run["same_event"]
         assert run["first_outcome"] == "failed"
         assert run["outcome_status"] != "failed"
-    assert Decimal(rows["resolve-ticket"]["wasted_cost"]) > 0
+    # each failed attempt's model call failed before reporting usage: not billed, $0, so
+    # the retried tickets' cost is known and the failed attempt counts as waste, at $0
+    assert rows["resolve-ticket"]["events_unpriced"] == 0
+    failed_calls = query(
+        store,
+        "SELECT c.source, c.amount FROM cost_lines c JOIN spans s USING (trace_id, span_id)"
+        " WHERE s.category = 'llm' AND s.run_id IN (SELECT retry_of_run_id FROM runs)",
+    )
+    assert len(failed_calls) == demo["ran"]["retries"]
+    assert all((c["source"], Decimal(c["amount"])) == ("not_billed", 0) for c in failed_calls)
+    events = query(
+        store,
+        "SELECT e.total_cost, e.wasted_cost, f.total_cost AS first_cost FROM events e"
+        " JOIN runs f ON f.event_id = e.event_id AND f.run_id IN"
+        " (SELECT retry_of_run_id FROM runs)",
+    )
+    assert len(events) == demo["ran"]["retries"]
+    for event in events:
+        assert event["total_cost"] is not None
+        assert event["first_cost"] is not None
+        assert Decimal(event["wasted_cost"]) == Decimal(event["first_cost"]) == 0
+    (wasted,) = query(
+        store, "SELECT sum(wasted_cost) AS w FROM events WHERE workflow = 'resolve-ticket'"
+    )
+    assert Decimal(rows["resolve-ticket"]["wasted_cost"]) == Decimal(wasted["w"])
     sources = {r["source"] for r in query(store, "SELECT DISTINCT source FROM cost_lines")}
-    assert {"genai-prices", "rate_card", "unpriced"} <= sources
+    assert {"genai-prices", "rate_card", "unpriced", "not_billed"} <= sources
     models = {r["model"] for r in query(store, "SELECT model FROM unpriced")}
     assert "acme-llama-70b" in models  # a self-hosted model: shown, not $0
     cached = query(store, "SELECT sum(cache_read_tokens) AS n FROM spans")

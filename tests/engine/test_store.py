@@ -30,7 +30,9 @@ GROUP BY workflow;
 """
 
 
-def run_spans(run_id, event_id, attempt, outcome, costs, *, start, workflow="fulfill-order"):
+def run_spans(
+    run_id, event_id, attempt, outcome, costs, *, start, workflow="fulfill-order", retry_of=None
+):
     """A run span plus one priced child per cost; returns (spans, cost lines)."""
     trace = f"{abs(hash(run_id)) % 16**32:032x}"
     root = SpanRecord(
@@ -44,6 +46,7 @@ def run_spans(run_id, event_id, attempt, outcome, costs, *, start, workflow="ful
         workflow=workflow,
         customer_id="acme",
         attempt=attempt,
+        retry_of_run_id=retry_of,
         is_run_span=True,
         outcome_status=outcome,
         outcome_value_type="orders_fulfilled" if outcome == "success" else None,
@@ -83,7 +86,13 @@ def fill(store):
     # order-1: failed once ($0.25 wasted), then succeeded ($0.40 + $0.01 of storage)
     a = run_spans("r1", "order-1", 1, "failed", [("llm", "0.25")], start=T0)
     b = run_spans(
-        "r2", "order-1", 2, "success", [("llm", "0.40"), ("storage", "0.01")], start=T0 + 5 * 10**9
+        "r2",
+        "order-1",
+        2,
+        "success",
+        [("llm", "0.40"), ("storage", "0.01")],
+        start=T0 + 5 * 10**9,
+        retry_of="r1",
     )
     # order-2: one success with an unpriced LLM call next to a priced one
     c = run_spans(
@@ -150,7 +159,8 @@ def test_runs_events_and_workflows(store):
     assert runs["r2"]["total_cost"] == Decimal("0.41")
     assert runs["r2"]["llm_cost"] == Decimal("0.40")
     assert runs["r2"]["storage_cost"] == Decimal("0.01")
-    assert runs["r3"]["total_cost"] == Decimal("0.30")  # the unpriced call is not $0 ...
+    assert runs["r3"]["total_cost"] is None  # the unpriced call is not $0 ...
+    assert runs["r3"]["priced_cost"] == Decimal("0.30")  # what was priced: a lower bound
     assert runs["r3"]["unpriced_spans"] == 1  # ... it is counted
     assert runs["r1"]["outcome_status"] == "failed"
     events = {e["event_id"]: e for e in store.query("SELECT * FROM events").as_dicts()}
@@ -160,8 +170,10 @@ def test_runs_events_and_workflows(store):
     assert order1["wasted_cost"] == Decimal("0.25")
     (wf,) = store.query("SELECT * FROM workflows").as_dicts()
     assert (wf["events"], wf["runs"], wf["successful_events"]) == (2, 3, 2)
-    assert wf["total_cost"] == Decimal("0.96")
-    assert wf["cost_per_success"] == pytest.approx(0.48)
+    assert wf["total_cost"] == Decimal("0.66")  # order-2's cost is unknown: left out ...
+    assert wf["events_unpriced"] == 1  # ... and said so
+    assert wf["priced_cost"] == Decimal("0.96")  # a lower bound
+    assert wf["cost_per_success"] == pytest.approx(0.66)
     (unpriced,) = store.query("SELECT * FROM unpriced").as_dicts()
     assert unpriced["spans"] == 1
 
@@ -169,12 +181,12 @@ def test_runs_events_and_workflows(store):
 def test_the_seed_queries_run_verbatim(store):
     fill(store)
     (row,) = store.query(SEED_COST_PER_SUCCESS).rows
-    assert row[0] == pytest.approx((0.41 + 0.30) / 2)
+    assert row[0] == pytest.approx(0.41)  # r3's cost is unknown: left out of the average
     store.set_valuation("orders_fulfilled", Decimal("2.50"))
     (roi,) = store.query(SEED_ROI).as_dicts()
     assert roi["total_value"] == pytest.approx(5.0)
-    assert roi["total_cost"] == Decimal("0.96")
-    assert roi["roi"] == pytest.approx((5.0 - 0.96) / 0.96)
+    assert roi["total_cost"] == Decimal("0.66")  # SUM skips r3, whose cost is unknown
+    assert roi["roi"] == pytest.approx((5.0 - 0.66) / 0.66)
 
 
 def test_bad_sql_is_a_store_error_with_the_database_message(store):

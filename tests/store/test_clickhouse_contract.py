@@ -10,12 +10,14 @@ from decimal import Decimal
 
 import pytest
 from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
+from tenacity import stop_after_attempt
 
 from botanu import botanu_workflow, emit_outcome, track_llm_call
 from botanu.engine.costing import DIMENSIONS, cost_per_outcome
 from botanu.engine.ingest import decode_protobuf
 from botanu.engine.pricing_job import price_days
 from botanu.engine.service import ingest_payloads
+from botanu.integrations.tenacity import botanu_retry
 from botanu.store import open_store
 from botanu.tracking.data import (
     track_db_operation,
@@ -44,8 +46,10 @@ VIEWS = ["runs", "events", "workflows", "customers", "tenants", "unpriced"]
 
 
 def workload():
-    """Support tickets (one failed then retried, one on a model with no price) and orders
-    (db, storage, queue and LLM spans; a partial outcome; one run across midnight)."""
+    """Support tickets (one failed then retried, one on a model with no price), orders
+    (db, storage, queue and LLM spans; a partial outcome; one run across midnight; one
+    partly unpriced), a queued ticket (producer and consumer runs of one event) and a
+    review with no outcome yet."""
 
     @botanu_workflow(
         "support",
@@ -66,7 +70,7 @@ def workload():
         customer_id=lambda customer: customer,
         tenant_id=lambda tenant: tenant,
     )
-    def fulfill(order, customer, tenant, items, status="success"):
+    def fulfill(order, customer, tenant, items, *, status="success", extra_model=None):
         with track_db_operation(system="postgresql", operation="SELECT") as db:
             db.set_result(rows_returned=3)
         with track_storage_operation(system="s3", operation="PUT") as storage:
@@ -77,16 +81,47 @@ def workload():
             queue.set_result(message_count=2)
         with track_llm_call(provider="anthropic", model="claude-sonnet-4-5") as tracker:
             tracker.set_tokens(input_tokens=1500, output_tokens=300)
+        if extra_model is not None:
+            with track_llm_call(provider="openai", model=extra_model) as tracker:
+                tracker.set_tokens(input_tokens=100, output_tokens=10)
         reason = None if status == "success" else "one item out of stock"
         emit_outcome(status, value_type="orders_fulfilled", value_amount=items, reason=reason)
 
-    with pytest.raises(RuntimeError):
-        resolve("T-1", "acme", "gpt-4o", fail=True)
-    resolve("T-1", "acme", "gpt-4o")
+    @botanu_workflow(
+        "queue-ticket", event_id=lambda ticket: ticket, customer_id="acme", tenant_id="tenant-a"
+    )
+    def queue_step(ticket):
+        with track_llm_call(provider="openai", model="gpt-4o") as tracker:
+            tracker.set_tokens(input_tokens=300, output_tokens=30)
+        emit_outcome("success", value_type="tickets_resolved", value_amount=1)
+
+    @botanu_workflow(
+        "review",
+        event_id=lambda doc: doc,
+        customer_id="initech",
+        tenant_id="tenant-a",
+        auto_outcome_on_success=False,
+    )
+    def review(doc):
+        with track_llm_call(provider="openai", model="gpt-4o") as tracker:
+            tracker.set_tokens(input_tokens=500, output_tokens=50)
+
+    attempts = []
+
+    @botanu_retry(stop=stop_after_attempt(2))
+    def resolve_retried(ticket, customer, model):
+        attempts.append(ticket)
+        return resolve(ticket, customer, model, fail=len(attempts) == 1)
+
+    resolve_retried("T-1", "acme", "gpt-4o")  # attempt 2 is create_retry of attempt 1
     resolve("T-2", "globex", "acme-private-llm")
     fulfill("O-1", "acme", "tenant-a", 3)
     fulfill("O-2", "globex", "tenant-b", 5, status="partial")
     fulfill("O-3", "initech", "tenant-b", 2)
+    fulfill("O-4", "acme", "tenant-a", 1, extra_model="acme-private-llm")  # partly unpriced
+    queue_step("Q-1")  # the producer ...
+    queue_step("Q-1")  # ... and its consumer: one event, no retry
+    review("R-1")  # no outcome: pending
 
 
 def fixture_spans(spans):
@@ -163,22 +198,64 @@ def test_the_same_spans_give_the_same_views_and_reports(spans, collector, tmp_pa
             "SELECT event_id, attempt, outcome_status, unpriced_spans, spans FROM runs "
             "ORDER BY started_at"
         ).rows
-        assert [r[0] for r in runs] == ["T-1", "T-1", "T-2", "O-1", "O-2", "O-3"]
-        assert [r[2] for r in runs] == ["failed", "success", "success", "success", "partial",
-                                        "success"]  # fmt: skip
-        assert [r[3] for r in runs] == [0, 0, 1, 0, 0, 0]
-        assert [r[4] for r in runs] == [2, 2, 2, 5, 5, 5]
+        assert [r[0] for r in runs] == ["T-1", "T-1", "T-2", "O-1", "O-2", "O-3", "O-4", "Q-1",
+                                        "Q-1", "R-1"]  # fmt: skip
+        statuses = ["failed", "success", "success", "success", "partial", "success", "success",
+                    "success", "success", None]  # fmt: skip
+        assert [r[2] for r in runs] == statuses
+        assert [r[3] for r in runs] == [0, 0, 1, 0, 0, 0, 1, 0, 0, 0]
+        assert [r[4] for r in runs] == [2, 2, 2, 5, 5, 5, 6, 2, 2, 2]
         # O-2's run crossed midnight: two day rows, merged by the views
         day_rows = clickhouse.query("SELECT count() FROM botanu_run_rollup").rows[0][0]
         assert day_rows == len(runs) + 1
         assert len(rows(clickhouse, "SELECT * FROM unpriced")[1]) == 1
-        support = cost_per_outcome(clickhouse, "workflow")
-        by_key = {row.key: row for row in support}
-        assert by_key["support"].wasted_cost > 0
-        assert by_key["support"].events == 2
-        assert by_key["fulfill-order"].successful_events == 2
-        (roi_rows,) = [r for r in clickhouse.query(SEED_QUERIES[1]).rows if r[0] == "support"]
-        assert roi_rows[1] == 8.0  # two tickets resolved at $4 each
+        check_the_figures_by_hand(clickhouse)
+        check_the_figures_by_hand(duck)
+
+
+def check_the_figures_by_hand(store):
+    """Unpriced is never $0, waste is spend that bought nothing (issue 14), on one store."""
+    run_cost = {
+        (r[0], r[1]): (r[2], r[3])
+        for r in store.query("SELECT event_id, attempt, total_cost, priced_cost FROM runs").rows
+    }
+    assert run_cost[("T-2", 1)] == (None, Decimal(0))  # fully unpriced
+    o1_cost = run_cost[("O-1", 1)][0]
+    assert run_cost[("O-4", 1)] == (None, o1_cost)  # partly unpriced: what was priced
+    t1_failed, t1_retry = run_cost[("T-1", 1)][0], run_cost[("T-1", 2)][0]
+    events = {
+        r[0]: r[1:]
+        for r in store.query(
+            "SELECT event_id, attempts, total_cost, final_outcome, wasted_cost FROM events"
+        ).rows
+    }
+    assert events["T-1"] == (2, t1_failed + t1_retry, "success", t1_failed)  # the retried one
+    q1 = 2 * run_cost[("Q-1", 1)][0]
+    assert events["Q-1"] == (2, q1, "success", 0)  # producer and consumer: not waste
+    assert events["O-2"][2:] == ("partial", 0)  # partial is not waste
+    assert events["R-1"][2:] == ("pending", 0)  # no outcome: pending, not waste
+    assert events["T-2"][1] is None
+    assert events["O-4"][1] is None
+    report = {row.key: row for row in cost_per_outcome(store, "workflow")}
+    support = report["support"]
+    assert (support.events, support.events_unpriced, support.successful_events) == (2, 1, 2)
+    assert support.total_cost == t1_failed + t1_retry  # T-2 is left out, not read as $0
+    assert support.wasted_cost == t1_failed
+    assert support.cost_per_success == t1_failed + t1_retry
+    orders = report["fulfill-order"]
+    assert (orders.events, orders.events_unpriced, orders.successful_events) == (4, 1, 3)
+    o2_cost = run_cost[("O-2", 1)][0]
+    assert orders.total_cost == 2 * o1_cost + o2_cost  # O-1 and O-3 cost alike
+    assert orders.priced_cost == 3 * o1_cost + o2_cost  # a lower bound: O-4's priced part
+    assert orders.cost_per_success == (2 * o1_cost + o2_cost) / 2
+    review = report["review"]
+    assert (review.pending_events, review.successful_events, review.success_rate) == (1, 0, 0)
+    assert review.cost_per_success is None
+    assert review.wasted_cost == 0
+    (avg,) = store.query(SEED_QUERIES[0]).rows[0]
+    assert Decimal(str(avg)) == o1_cost  # O-4 is left out of the average, not read as cheap
+    (roi_rows,) = [r for r in store.query(SEED_QUERIES[1]).rows if r[0] == "support"]
+    assert roi_rows[1] == 8.0  # two tickets resolved at $4 each
 
 
 def test_pricing_twice_prices_nothing_new_and_keeps_the_answers(spans, collector, tmp_path):

@@ -81,7 +81,8 @@ def emit_report(rows: Sequence[OutcomeCost], by: str) -> None:
     from rich.table import Table
 
     table = Table(title=f"cost per outcome by {by}")
-    for heading in ("", "events", "runs", "success", "total", "per success", "wasted", "unpriced"):
+    headings = ("", "events", "runs", "success", "pending", "total", "per success", "wasted")
+    for heading in (*headings, "unpriced", "left out"):
         table.add_column(heading, justify="left" if not heading else "right", no_wrap=True)
     for row in rows:
         table.add_row(
@@ -89,11 +90,19 @@ def emit_report(rows: Sequence[OutcomeCost], by: str) -> None:
             str(row.events),
             str(row.runs),
             f"{row.success_rate * 100:.0f}%",
+            str(row.pending_events) if row.pending_events else "-",
             short_money(row.total_cost),
             short_money(row.cost_per_success),
             short_money(row.wasted_cost),
             str(row.unpriced_spans) if row.unpriced_spans else "-",
+            str(row.events_unpriced) if row.events_unpriced else "-",
         )
     console = Console()
-    console.width = max(console.width, 110)  # a pipe reports 80 columns: never cut names
+    console.width = max(console.width, 130)  # a pipe reports 80 columns: never cut names
     console.print(table)
+    left_out = sum(row.events_unpriced for row in rows)
+    if left_out:
+        console.print(
+            f"{left_out} event(s) left out of total, per success and wasted: some of their "
+            'usage is unpriced (see `botanu sql "SELECT * FROM unpriced"`).'
+        )

@@ -43,6 +43,7 @@ RUN_COLUMNS = (
     "outcome_value_type",
     "outcome_value_amount",
     "outcome_reason",
+    "priced_cost",
 )
 _BUCKET_DAYS_FROM = timedelta(days=2)  # data spanning more than this is charted per day
 
@@ -60,6 +61,8 @@ def overview(store: Store) -> dict[str, Any]:
     events = sum(r.events for r in rows)
     runs = sum(r.runs for r in rows)
     successes = sum(r.successful_events for r in rows)
+    pending = sum(r.pending_events for r in rows)
+    priced_successes = sum(r.priced_successes for r in rows)
     unpriced_lines, cost_lines = store.query(
         "SELECT count(*) FILTER (WHERE source = 'unpriced'), count(*) FROM cost_lines"
     ).rows[0]
@@ -71,8 +74,14 @@ def overview(store: Store) -> dict[str, Any]:
         "events": events,
         "runs": runs,
         "successful_events": successes,
-        "success_rate": Decimal(successes) / Decimal(events) if events else None,
-        "cost_per_success": total / Decimal(successes) if successes else None,
+        "pending_events": pending,
+        "success_rate": (
+            Decimal(successes) / Decimal(events - pending) if events > pending else None
+        ),
+        # cost figures cover fully priced events only; these say what was left out
+        "cost_per_success": total / Decimal(priced_successes) if priced_successes else None,
+        "priced_cost": sum((r.priced_cost for r in rows), Decimal(0)),
+        "events_unpriced": sum(r.events_unpriced for r in rows),
         "unpriced_spans": int(unpriced_lines),
         "cost_lines": int(cost_lines),
         "unpriced_share": (
@@ -86,7 +95,8 @@ def overview(store: Store) -> dict[str, Any]:
 
 def _series(store: Store) -> tuple[str, list[dict[str, Any]]]:
     """Cost per successful outcome per workflow and time bucket (by the event's first
-    attempt): all attempts' cost over the successful events, None where none succeeded."""
+    attempt): all attempts' cost over the successful events, None where none succeeded;
+    only events whose cost is fully known count."""
     first, last = store.query("SELECT min(started_at), max(started_at) FROM events").rows[0]
     bucket = "day" if first is not None and last - first > _BUCKET_DAYS_FROM else "hour"
     result = store.query(
@@ -95,6 +105,8 @@ def _series(store: Store) -> tuple[str, list[dict[str, Any]]]:
                date_trunc(?, started_at) AS bucket,
                count(*) AS events,
                count(*) FILTER (WHERE final_outcome = 'success') AS successes,
+               count(*) FILTER (WHERE final_outcome = 'success' AND total_cost IS NOT NULL)
+                   AS priced_successes,
                coalesce(sum(total_cost), 0) AS total_cost
         FROM events
         GROUP BY ALL
@@ -103,7 +115,7 @@ def _series(store: Store) -> tuple[str, list[dict[str, Any]]]:
         [bucket],
     )
     series: dict[str | None, list[dict[str, Any]]] = {}
-    for workflow, start, events, successes, total in result.rows:
+    for workflow, start, events, successes, priced_successes, total in result.rows:
         cost = Decimal(total)
         series.setdefault(workflow, []).append(
             {
@@ -111,7 +123,9 @@ def _series(store: Store) -> tuple[str, list[dict[str, Any]]]:
                 "events": int(events),
                 "successful_events": int(successes),
                 "total_cost": cost,
-                "cost_per_success": cost / Decimal(successes) if successes else None,
+                "cost_per_success": (
+                    cost / Decimal(priced_successes) if priced_successes else None
+                ),
             }
         )
     return bucket, [{"workflow": w, "points": p} for w, p in series.items()]

@@ -41,6 +41,8 @@ _REPORT_HEADERS = (
     "cost per success",
     "value delivered",
     "unpriced spans",
+    "pending",
+    "left out: cost unknown",
 )
 _NAMES = {"workflow": "Workflow", "customer": "Customer", "tenant": "Tenant"}
 
@@ -53,11 +55,14 @@ def _per_success(value: Decimal | None) -> str:
     return money_html(value) if value is not None else '<span class="muted">no success</span>'
 
 
-def _cost(total: Decimal | None, unpriced_spans: int | None) -> str:
-    """A run's priced total, and a mark when part of its usage could not be priced."""
-    shown = money_html(total)
-    if unpriced_spans and total is not None:
+def _cost(total: Decimal | None, unpriced_spans: int | None, priced: Decimal | None) -> str:
+    """A run's total; when part of its usage could not be priced, the total is unknown:
+    what was priced is shown as a lower bound, marked."""
+    if unpriced_spans:
+        shown = f"&ge; {money_html(priced)}" if priced else ""
         shown += ' <span class="unpriced nw">+ unpriced</span>'
+    else:
+        shown = money_html(total)
     return f'<span class="nw">{shown}</span>'
 
 
@@ -84,9 +89,11 @@ def _report_table(by: str, rows: Sequence[OutcomeCost]) -> str:
                 _per_success(r.cost_per_success),
                 esc(r.value_delivered),
                 _unpriced_count(r.unpriced_spans),
+                number(r.pending_events),
+                _unpriced_count(r.events_unpriced),
             ]
         )
-    return table([_NAMES.get(by, by), *_REPORT_HEADERS], cells, numeric=set(range(1, 9)))
+    return table([_NAMES.get(by, by), *_REPORT_HEADERS], cells, numeric=set(range(1, 11)))
 
 
 def _report_chart(by: str, rows: Sequence[OutcomeCost]) -> str:
@@ -109,7 +116,8 @@ def overview_page(data: dict[str, Any]) -> str:
             card(
                 "total spend",
                 money_html(data["total_cost"]),
-                f"{number(data['events'])} events, {number(data['runs'])} runs",
+                f"{number(data['events'])} events, {number(data['runs'])} runs; "
+                f"{number(data['events_unpriced'])} events of unknown cost left out",
                 figure="total_cost",
             ),
             card(
@@ -121,7 +129,8 @@ def overview_page(data: dict[str, Any]) -> str:
             card(
                 "success rate",
                 esc(percent(data["success_rate"])),
-                f"{number(data['successful_events'])} of {number(data['events'])} events",
+                f"{number(data['successful_events'])} of {number(data['events'])} events, "
+                f"{number(data['pending_events'])} pending (not counted)",
                 figure="success_rate",
             ),
             card(
@@ -212,7 +221,7 @@ def runs_page(
             esc(r["customer_id"]),
             esc(r["tenant_id"]),
             number(r["attempt"]),
-            _cost(r["total_cost"], r["unpriced_spans"]),
+            _cost(r["total_cost"], r["unpriced_spans"], r["priced_cost"]),
             _unpriced_count(int(r["unpriced_spans"] or 0)),
             _status(r["outcome_status"]),
             esc(r["outcome_reason"]),
@@ -260,7 +269,7 @@ def run_page(detail: dict[str, Any]) -> str:
         ),
         ("reason", esc(run["outcome_reason"]) or "-"),
         ("error type", esc(run["outcome_error_type"]) or "-"),
-        ("total cost", _cost(run["total_cost"], run["unpriced_spans"])),
+        ("total cost", _cost(run["total_cost"], run["unpriced_spans"], run["priced_cost"])),
         ("unpriced spans", _unpriced_count(int(run["unpriced_spans"] or 0))),
         ("spans", number(run["spans"])),
     ]

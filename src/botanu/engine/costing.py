@@ -31,12 +31,16 @@ class OutcomeCost:
     events: int
     runs: int
     successful_events: int
-    success_rate: Decimal
-    total_cost: Decimal
-    wasted_cost: Decimal
-    cost_per_success: Decimal | None  # None when nothing succeeded
+    priced_successes: int  # successful events whose cost is fully known: per-success divisor
+    pending_events: int  # events with no outcome yet: neither success nor failure
+    success_rate: Decimal  # of the events with an outcome: pending ones are left out
+    total_cost: Decimal  # of the events whose cost is fully known
+    priced_cost: Decimal  # what was priced, over all events: a lower bound
+    wasted_cost: Decimal  # of the events whose waste is fully known
+    cost_per_success: Decimal | None  # None when no fully priced event succeeded
     value_delivered: Decimal  # sum of the successful outcomes' value amounts
     unpriced_spans: int
+    events_unpriced: int  # events left out of the cost figures: some usage unpriced
 
     def as_json(self) -> dict[str, Any]:
         out = asdict(self)
@@ -55,7 +59,12 @@ def cost_per_outcome(store: Store, by: Dimension = "workflow") -> list[OutcomeCo
                count(*) AS n_events,
                sum(attempts) AS n_runs,
                count(*) FILTER (WHERE final_outcome = 'success') AS n_successes,
+               count(*) FILTER (WHERE final_outcome = 'pending') AS n_pending,
+               count(*) FILTER (WHERE final_outcome = 'success' AND total_cost IS NOT NULL)
+                   AS n_priced_successes,
+               count(*) FILTER (WHERE total_cost IS NULL) AS n_events_unpriced,
                coalesce(sum(total_cost), 0) AS cost_sum,
+               coalesce(sum(priced_cost), 0) AS priced_sum,
                coalesce(sum(wasted_cost), 0) AS wasted_sum,
                coalesce(sum(final_value_amount) FILTER (WHERE final_outcome = 'success'), 0)
                    AS value_sum,
@@ -66,20 +75,27 @@ def cost_per_outcome(store: Store, by: Dimension = "workflow") -> list[OutcomeCo
         """
     )
     rows = []
-    for key, events, runs, successes, total_sum, wasted_sum, value, unpriced in result.rows:
-        total, wasted = Decimal(total_sum), Decimal(wasted_sum)
+    for row in result.rows:
+        key, events, runs, successes, pending, priced_successes, events_unpriced = row[:7]
+        total, priced, wasted = (Decimal(x) for x in row[7:10])
+        value, unpriced = row[10:]
+        decided = int(events) - int(pending)
         rows.append(
             OutcomeCost(
                 key=key,
                 events=int(events),
                 runs=int(runs),
                 successful_events=int(successes),
-                success_rate=Decimal(successes) / Decimal(events) if events else Decimal(0),
+                priced_successes=int(priced_successes),
+                success_rate=Decimal(successes) / Decimal(decided) if decided else Decimal(0),
                 total_cost=total,
                 wasted_cost=wasted,
-                cost_per_success=total / Decimal(successes) if successes else None,
+                cost_per_success=total / Decimal(priced_successes) if priced_successes else None,
                 value_delivered=Decimal(str(value)),
                 unpriced_spans=int(unpriced),
+                pending_events=int(pending),
+                events_unpriced=int(events_unpriced),
+                priced_cost=priced,
             )
         )
     return rows

@@ -34,7 +34,7 @@ __all__ = ["ClickHouseStore"]
 logging.getLogger("clickhouse_connect").addHandler(logging.NullHandler())
 
 # bumped whenever tables.sql or views.sql change: a store at another version is migrated
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"  # 3: unknown costs are NULL, events know retries and pending
 _DAY_NS = 86_400 * 10**9
 # read with every statement (and stored with every view): an alias never hides a column
 _SETTINGS = {"prefer_column_name_to_alias": 1}

@@ -49,7 +49,9 @@ SELECT
     r.own_parent_run_id AS parent_run_id,
     fromUnixTimestamp64Micro(intDiv(r.first_start_ns, 1000), 'UTC') AS started_at,
     (r.last_end_ns - r.first_start_ns) / 1e9 AS duration_s,
-    r.cost_total AS total_cost,
+    -- unknown (NULL) when any usage of the run is unpriced; priced_cost is a lower bound
+    if(r.n_unpriced = 0, r.cost_total, NULL) AS total_cost,
+    r.cost_total AS priced_cost,
     r.cost_llm AS llm_cost,
     r.cost_db AS db_cost,
     r.cost_storage AS storage_cost,
@@ -106,25 +108,60 @@ LEFT JOIN (
 ) AS v ON v.value_type = r.outcome_value_type
 SETTINGS prefer_column_name_to_alias = 1, join_use_nulls = 1;
 
--- All attempts of one event: what it cost in total, including the failed attempts.
+-- All runs of one event and what they cost together: the rules of DuckDB's events view
+-- (replaced runs, standing runs, final outcome or 'pending', waste). Inner names differ
+-- from the view's columns: ClickHouse aliases are global to a query.
 CREATE OR REPLACE VIEW __DB__.events AS
 SELECT
     workflow,
     event_id,
-    any(customer_id) AS customer_id,
-    any(tenant_id) AS tenant_id,
-    count() AS attempts,
-    min(started_at) AS started_at,
-    sum(total_cost) AS total_cost,
-    argMax(run_id, started_at) AS final_run_id,
-    argMax(outcome_status, started_at) AS final_outcome,
-    argMax(outcome_value_type, started_at) AS final_value_type,
-    argMax(outcome_value_amount, started_at) AS final_value_amount,
-    sum(total_cost) - if(argMax(outcome_status, started_at) = 'success',
-                         argMax(total_cost, started_at), 0) AS wasted_cost,
-    sum(unpriced_spans) AS unpriced_spans
-FROM __DB__.botanu_runs_base
-GROUP BY workflow, event_id
+    ev_customer_id AS customer_id,
+    ev_tenant_id AS tenant_id,
+    ev_attempts AS attempts,
+    ev_started_at AS started_at,
+    ev_total AS total_cost,
+    ev_priced AS priced_cost,
+    ev_final_run_id AS final_run_id,
+    ev_final_outcome AS final_outcome,
+    ev_final_value_type AS final_value_type,
+    ev_final_value_amount AS final_value_amount,
+    if(ev_final_outcome IN ('failed', 'timeout', 'canceled', 'abandoned'),
+       ev_total, ev_replaced_cost) AS wasted_cost,
+    ev_unpriced AS unpriced_spans
+FROM (
+    SELECT
+        workflow,
+        event_id,
+        any(customer_id) AS ev_customer_id,
+        any(tenant_id) AS ev_tenant_id,
+        count() AS ev_attempts,
+        min(started_at) AS ev_started_at,
+        if(sum(unpriced_spans) = 0, sum(priced_cost), NULL) AS ev_total,
+        sum(priced_cost) AS ev_priced,
+        if(countIf(NOT is_replaced AND outcome_status IS NOT NULL) > 0,
+           argMaxIf(run_id, started_at, NOT is_replaced AND outcome_status IS NOT NULL),
+           argMaxIf(run_id, started_at, NOT is_replaced)) AS ev_final_run_id,
+        coalesce(argMaxIf(outcome_status, started_at,
+                          NOT is_replaced AND outcome_status IS NOT NULL),
+                 'pending') AS ev_final_outcome,
+        argMaxIf(outcome_value_type, started_at, NOT is_replaced AND outcome_status IS NOT NULL)
+            AS ev_final_value_type,
+        argMaxIf(outcome_value_amount, started_at,
+                 NOT is_replaced AND outcome_status IS NOT NULL) AS ev_final_value_amount,
+        if(sumIf(unpriced_spans, is_replaced) = 0, sumIf(priced_cost, is_replaced), NULL)
+            AS ev_replaced_cost,
+        sum(unpriced_spans) AS ev_unpriced
+    FROM (
+        SELECT
+            *,
+            run_id IN (
+                SELECT own_retry_of_run_id FROM __DB__.botanu_run_rollup
+                WHERE own_retry_of_run_id IS NOT NULL
+            ) AS is_replaced
+        FROM __DB__.botanu_runs_base
+    )
+    GROUP BY workflow, event_id
+)
 SETTINGS prefer_column_name_to_alias = 1;
 
 CREATE OR REPLACE VIEW __DB__.workflows AS

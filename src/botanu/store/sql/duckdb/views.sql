@@ -49,7 +49,9 @@ SELECT
     r.parent_run_id,
     make_timestamp(r.start_ns // 1000) AS started_at,
     (r.end_ns - r.start_ns) / 1e9 AS duration_s,
-    r.total_cost,
+    -- unknown (NULL) when any usage of the run is unpriced; priced_cost is a lower bound
+    CASE WHEN r.unpriced_spans = 0 THEN r.total_cost END AS total_cost,
+    r.total_cost AS priced_cost,
     r.llm_cost,
     r.db_cost,
     r.storage_cost,
@@ -65,39 +67,75 @@ SELECT
 FROM run_rollup r
 LEFT JOIN valuations v ON v.value_type = r.outcome_value_type;
 
--- All attempts of one event: what it cost in total, including the failed attempts.
+-- All runs of one event and what they cost together. A run is replaced when a retry
+-- names it (retry_of_run_id); the others stand. The final outcome is the latest-started
+-- standing run's that has one, else 'pending'. Waste: the whole cost when the final outcome
+-- is a failure, else the replaced runs' cost. A cost is NULL when any part is unpriced.
 CREATE OR REPLACE VIEW events AS
+WITH marked AS (
+    SELECT
+        *,
+        run_id IN (
+            SELECT retry_of_run_id FROM run_rollup WHERE retry_of_run_id IS NOT NULL
+        ) AS replaced
+    FROM runs
+),
+grouped AS (
+    SELECT
+        workflow,
+        event_id,
+        any_value(customer_id) AS customer_id,
+        any_value(tenant_id) AS tenant_id,
+        count(*) AS attempts,
+        min(started_at) AS started_at,
+        CASE WHEN sum(unpriced_spans) = 0 THEN sum(priced_cost) END AS total_cost,
+        sum(priced_cost) AS priced_cost,
+        coalesce(
+            arg_max(run_id, started_at) FILTER (WHERE NOT replaced AND outcome_status IS NOT NULL),
+            arg_max(run_id, started_at) FILTER (WHERE NOT replaced)
+        ) AS final_run_id,
+        coalesce(
+            arg_max(outcome_status, started_at)
+                FILTER (WHERE NOT replaced AND outcome_status IS NOT NULL),
+            'pending'
+        ) AS final_outcome,
+        arg_max(outcome_value_type, started_at)
+            FILTER (WHERE NOT replaced AND outcome_status IS NOT NULL) AS final_value_type,
+        arg_max(outcome_value_amount, started_at)
+            FILTER (WHERE NOT replaced AND outcome_status IS NOT NULL) AS final_value_amount,
+        CASE WHEN coalesce(sum(unpriced_spans) FILTER (WHERE replaced), 0) = 0
+            THEN coalesce(sum(priced_cost) FILTER (WHERE replaced), 0)
+        END AS replaced_cost,
+        sum(unpriced_spans) AS unpriced_spans
+    FROM marked
+    GROUP BY workflow, event_id
+)
 SELECT
-    workflow,
-    event_id,
-    any_value(customer_id) AS customer_id,
-    any_value(tenant_id) AS tenant_id,
-    count(*) AS attempts,
-    min(started_at) AS started_at,
-    sum(total_cost) AS total_cost,
-    arg_max(run_id, started_at) AS final_run_id,
-    arg_max(outcome_status, started_at) AS final_outcome,
-    arg_max(outcome_value_type, started_at) AS final_value_type,
-    arg_max(outcome_value_amount, started_at) AS final_value_amount,
-    sum(total_cost) - CASE
-        WHEN arg_max(outcome_status, started_at) = 'success' THEN arg_max(total_cost, started_at)
-        ELSE 0
-    END AS wasted_cost,
-    sum(unpriced_spans) AS unpriced_spans
-FROM runs
-GROUP BY workflow, event_id;
+    * EXCLUDE (replaced_cost, unpriced_spans),
+    CASE WHEN final_outcome IN ('failed', 'timeout', 'canceled', 'abandoned')
+        THEN total_cost ELSE replaced_cost END AS wasted_cost,
+    unpriced_spans
+FROM grouped;
 
+-- Per workflow, customer and tenant. Cost figures cover the events whose cost is fully
+-- known (events_unpriced says how many were left out); priced_cost is a lower bound over
+-- all. Pending events are neither successes nor failures.
 CREATE OR REPLACE VIEW workflows AS
 SELECT
     workflow,
     count(*) AS events,
     sum(attempts) AS runs,
     count(*) FILTER (WHERE final_outcome = 'success') AS successful_events,
-    count(*) FILTER (WHERE final_outcome = 'success') / count(*) AS success_rate,
+    count(*) FILTER (WHERE final_outcome = 'pending') AS pending_events,
+    count(*) FILTER (WHERE final_outcome = 'success')
+        / nullif(count(*) FILTER (WHERE final_outcome <> 'pending'), 0) AS success_rate,
     sum(total_cost) AS total_cost,
+    sum(priced_cost) AS priced_cost,
     sum(wasted_cost) AS wasted_cost,
-    sum(total_cost) / nullif(count(*) FILTER (WHERE final_outcome = 'success'), 0)
-        AS cost_per_success,
+    sum(total_cost) / nullif(
+        count(*) FILTER (WHERE final_outcome = 'success' AND total_cost IS NOT NULL), 0
+    ) AS cost_per_success,
+    count(*) FILTER (WHERE total_cost IS NULL) AS events_unpriced,
     sum(unpriced_spans) AS unpriced_spans
 FROM events
 GROUP BY workflow;
@@ -108,11 +146,16 @@ SELECT
     count(*) AS events,
     sum(attempts) AS runs,
     count(*) FILTER (WHERE final_outcome = 'success') AS successful_events,
-    count(*) FILTER (WHERE final_outcome = 'success') / count(*) AS success_rate,
+    count(*) FILTER (WHERE final_outcome = 'pending') AS pending_events,
+    count(*) FILTER (WHERE final_outcome = 'success')
+        / nullif(count(*) FILTER (WHERE final_outcome <> 'pending'), 0) AS success_rate,
     sum(total_cost) AS total_cost,
+    sum(priced_cost) AS priced_cost,
     sum(wasted_cost) AS wasted_cost,
-    sum(total_cost) / nullif(count(*) FILTER (WHERE final_outcome = 'success'), 0)
-        AS cost_per_success,
+    sum(total_cost) / nullif(
+        count(*) FILTER (WHERE final_outcome = 'success' AND total_cost IS NOT NULL), 0
+    ) AS cost_per_success,
+    count(*) FILTER (WHERE total_cost IS NULL) AS events_unpriced,
     sum(unpriced_spans) AS unpriced_spans
 FROM events
 GROUP BY customer_id;
@@ -123,11 +166,16 @@ SELECT
     count(*) AS events,
     sum(attempts) AS runs,
     count(*) FILTER (WHERE final_outcome = 'success') AS successful_events,
-    count(*) FILTER (WHERE final_outcome = 'success') / count(*) AS success_rate,
+    count(*) FILTER (WHERE final_outcome = 'pending') AS pending_events,
+    count(*) FILTER (WHERE final_outcome = 'success')
+        / nullif(count(*) FILTER (WHERE final_outcome <> 'pending'), 0) AS success_rate,
     sum(total_cost) AS total_cost,
+    sum(priced_cost) AS priced_cost,
     sum(wasted_cost) AS wasted_cost,
-    sum(total_cost) / nullif(count(*) FILTER (WHERE final_outcome = 'success'), 0)
-        AS cost_per_success,
+    sum(total_cost) / nullif(
+        count(*) FILTER (WHERE final_outcome = 'success' AND total_cost IS NOT NULL), 0
+    ) AS cost_per_success,
+    count(*) FILTER (WHERE total_cost IS NULL) AS events_unpriced,
     sum(unpriced_spans) AS unpriced_spans
 FROM events
 GROUP BY tenant_id;
