@@ -38,6 +38,10 @@ class LockedStore:
         with self._lock:
             return self._store.query(sql, parameters)
 
+    def valuations(self):
+        with self._lock:
+            return self._store.valuations()
+
     def close(self):
         with self._lock:
             self._store.close()

@@ -106,6 +106,55 @@ def test_overview_twin_adds_up_to_the_cli_report(client, botanu_cli):
     assert f'data-figure="total_cost">${overview["total_cost"]}<' in html
 
 
+HINT = "no values set: botanu value set VALUE_TYPE AMOUNT"
+
+
+def test_report_twin_gives_value_and_roi_as_computed_by_hand(client, botanu_cli, store):
+    per_unit = dict(store.query("SELECT value_type, value_per_unit FROM valuations").rows)
+    assert per_unit == {"tickets_resolved": 4, "orders_fulfilled": 12}  # the demo's values
+    hand = {}
+    events = "SELECT workflow, final_outcome, final_value_type, final_value_amount, total_cost"
+    for e in botanu_cli("sql", f"{events} FROM events", "--json"):
+        if e["total_cost"] is None:
+            continue  # the report covers fully priced events only
+        value, cost = hand.get(e["workflow"], (Decimal(0), Decimal(0)))
+        if e["final_outcome"] in ("success", "partial"):  # failures deliver nothing
+            value += Decimal(str(e["final_value_amount"])) * per_unit[e["final_value_type"]]
+        hand[e["workflow"]] = (value, cost + Decimal(str(e["total_cost"])))
+    rows = {r["key"]: r for r in client.get("/api/report").json()["rows"]}
+    assert Decimal(rows["resolve-ticket"]["value_delivered"]) == hand["resolve-ticket"][0] > 0
+    for workflow, (value, cost) in hand.items():
+        assert Decimal(rows[workflow]["value_delivered"]) == value
+        assert Decimal(rows[workflow]["roi"]) == (value - cost) / cost
+    overview = client.get("/api/overview").json()
+    value = sum(v for v, _ in hand.values())
+    cost = sum(c for _, c in hand.values())
+    assert Decimal(overview["value_delivered"]) == value
+    assert Decimal(overview["roi"]) == (value - cost) / cost
+    assert f'data-figure="value_delivered">${overview["value_delivered"]}<' in client.get("/").text
+    text = client.get("/workflows").text
+    assert f"${rows['resolve-ticket']['value_delivered']}" in text
+    assert "ROI" in text
+    assert HINT not in text
+
+
+def test_pages_say_how_to_add_values_when_none_are_set(client, store):
+    kept = store.query("SELECT value_type, value_per_unit, currency FROM valuations").rows
+    for value_type, _, _ in kept:
+        store._store.unset_valuation(value_type)
+    try:
+        for page in ("/", "/workflows", "/customers", "/tenants"):
+            assert HINT in client.get(page).text
+        for by in ("workflow", "customer", "tenant"):
+            rows = client.get(f"/api/report?by={by}").json()["rows"]
+            assert all(r["value_delivered"] is None and r["roi"] is None for r in rows)
+        overview = client.get("/api/overview").json()
+        assert (overview["value_delivered"], overview["roi"]) == (None, None)
+    finally:
+        for row in kept:
+            store._store.set_valuation(*row)
+
+
 def test_runs_twin_carries_the_cli_runs(client, botanu_cli):
     expected = botanu_cli("runs", "--limit", "1000", "--json")
     runs = client.get("/api/runs?limit=1000").json()["runs"]

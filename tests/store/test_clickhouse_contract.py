@@ -13,7 +13,7 @@ from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 from tenacity import stop_after_attempt
 
 from botanu import botanu_workflow, emit_outcome, track_llm_call
-from botanu.engine.costing import DIMENSIONS, cost_per_outcome
+from botanu.engine.costing import DIMENSIONS, VALUE_HINT, cost_per_outcome, value_notes
 from botanu.engine.ingest import decode_protobuf
 from botanu.engine.pricing_job import price_days
 from botanu.engine.service import ingest_payloads
@@ -211,6 +211,23 @@ def test_the_same_spans_give_the_same_views_and_reports(spans, collector, tmp_pa
         assert len(rows(clickhouse, "SELECT * FROM unpriced")[1]) == 1
         check_the_figures_by_hand(clickhouse)
         check_the_figures_by_hand(duck)
+        # a value in another currency than the cost's is not added: alike on both stores
+        for store in (duck, clickhouse):
+            store.set_valuation("tickets_resolved", Decimal("4"), "EUR")
+        for dimension in DIMENSIONS:
+            assert cost_per_outcome(clickhouse, dimension) == cost_per_outcome(duck, dimension)
+        support = {row.key: row for row in cost_per_outcome(duck, "workflow")}["support"]
+        assert (support.value_delivered, support.roi) == (None, None)
+        assert "EUR" in (support.value_note or "")
+        # and with no valuations at all: no value, and the report says how to add them
+        for store in (duck, clickhouse):
+            store.unset_valuation("tickets_resolved")
+            store.unset_valuation("orders_fulfilled")
+        for dimension in DIMENSIONS:
+            assert cost_per_outcome(clickhouse, dimension) == cost_per_outcome(duck, dimension)
+        report = cost_per_outcome(clickhouse, "workflow")
+        assert all(row.value_delivered is None and row.roi is None for row in report)
+        assert VALUE_HINT in value_notes(report)
 
 
 def check_the_figures_by_hand(store):
@@ -256,6 +273,16 @@ def check_the_figures_by_hand(store):
     assert Decimal(str(avg)) == o1_cost  # O-4 is left out of the average, not read as cheap
     (roi_rows,) = [r for r in store.query(SEED_QUERIES[1]).rows if r[0] == "support"]
     assert roi_rows[1] == 8.0  # two tickets resolved at $4 each
+    # value: the final outcome of each fully priced event, successes and partials
+    support_cost = t1_failed + t1_retry
+    assert support.value_delivered == Decimal(4)  # T-1's ticket; T-2 is left out
+    assert support.roi == (4 - support_cost) / support_cost
+    assert orders.value_delivered == (3 + 5 + 2) * Decimal("12.50")  # O-4 left out
+    assert orders.roi == (orders.value_delivered - orders.total_cost) / orders.total_cost
+    queued = report["queue-ticket"]
+    assert queued.value_delivered == Decimal(4)  # one event, one outcome: its final run's
+    assert queued.roi == (4 - q1) / q1
+    assert (review.value_delivered, review.roi, review.value_note) == (None, None, None)
 
 
 def test_pricing_twice_prices_nothing_new_and_keeps_the_answers(spans, collector, tmp_path):

@@ -82,7 +82,7 @@ def emit_report(rows: Sequence[OutcomeCost], by: str) -> None:
 
     table = Table(title=f"cost per outcome by {by}")
     headings = ("", "events", "runs", "success", "pending", "total", "per success", "wasted")
-    for heading in (*headings, "unpriced", "left out"):
+    for heading in (*headings, "value", "ROI", "unpriced", "left out"):
         table.add_column(heading, justify="left" if not heading else "right", no_wrap=True)
     for row in rows:
         table.add_row(
@@ -94,11 +94,13 @@ def emit_report(rows: Sequence[OutcomeCost], by: str) -> None:
             short_money(row.total_cost),
             short_money(row.cost_per_success),
             short_money(row.wasted_cost),
+            short_money(row.value_delivered),
+            f"{row.roi * 100:.0f}%" if row.roi is not None else "-",
             str(row.unpriced_spans) if row.unpriced_spans else "-",
             str(row.events_unpriced) if row.events_unpriced else "-",
         )
     console = Console()
-    console.width = max(console.width, 130)  # a pipe reports 80 columns: never cut names
+    console.width = max(console.width, 150)  # a pipe reports 80 columns: never cut names
     console.print(table)
     left_out = sum(row.events_unpriced for row in rows)
     if left_out:
@@ -106,3 +108,7 @@ def emit_report(rows: Sequence[OutcomeCost], by: str) -> None:
             f"{left_out} event(s) left out of total, per success and wasted: some of their "
             'usage is unpriced (see `botanu sql "SELECT * FROM unpriced"`).'
         )
+    from botanu.engine.costing import value_notes
+
+    for note in value_notes(rows):
+        console.print(note, highlight=False)

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
-from botanu.engine.costing import Dimension, OutcomeCost, cost_per_outcome
+from botanu.engine.costing import Dimension, OutcomeCost, cost_per_outcome, value_notes
 from botanu.store import Store
 
 __all__ = [
@@ -67,6 +67,10 @@ def overview(store: Store) -> dict[str, Any]:
         "SELECT count(*) FILTER (WHERE source = 'unpriced'), count(*) FROM cost_lines"
     ).rows[0]
     bucket, series = _series(store)
+    # value and ROI over the workflows whose value is known (in USD)
+    valued = [r for r in rows if r.value_delivered is not None]
+    value = sum((r.value_delivered or Decimal(0) for r in valued), Decimal(0)) if valued else None
+    valued_cost = sum((r.total_cost for r in valued), Decimal(0))
     return {
         "total_cost": total,
         "wasted_cost": wasted,
@@ -87,6 +91,9 @@ def overview(store: Store) -> dict[str, Any]:
         "unpriced_share": (
             Decimal(int(unpriced_lines)) / Decimal(int(cost_lines)) if cost_lines else None
         ),
+        "value_delivered": value,
+        "roi": (value - valued_cost) / valued_cost if value is not None and valued_cost else None,
+        "value_notes": value_notes(rows),
         "bucket": bucket,
         "series": series,
         "workflows": rows,

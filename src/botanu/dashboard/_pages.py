@@ -19,7 +19,7 @@ from botanu.dashboard._format import (
     query_string,
 )
 from botanu.dashboard._layout import card, page, table
-from botanu.engine.costing import OutcomeCost
+from botanu.engine.costing import OutcomeCost, value_notes
 
 __all__ = [
     "error_page",
@@ -40,6 +40,7 @@ _REPORT_HEADERS = (
     "wasted on failures",
     "cost per success",
     "value delivered",
+    "ROI",
     "unpriced spans",
     "pending",
     "left out: cost unknown",
@@ -87,13 +88,25 @@ def _report_table(by: str, rows: Sequence[OutcomeCost]) -> str:
                 money_html(r.total_cost),
                 money_html(r.wasted_cost),
                 _per_success(r.cost_per_success),
-                esc(r.value_delivered),
+                _value(r.value_delivered),
+                esc(percent(r.roi)),
                 _unpriced_count(r.unpriced_spans),
                 number(r.pending_events),
                 _unpriced_count(r.events_unpriced),
             ]
         )
-    return table([_NAMES.get(by, by), *_REPORT_HEADERS], cells, numeric=set(range(1, 11)))
+    table_html = table([_NAMES.get(by, by), *_REPORT_HEADERS], cells, numeric=set(range(1, 12)))
+    return table_html + _value_notes(value_notes(rows))
+
+
+def _value(value: Decimal | None) -> str:
+    return money_html(value) if value is not None else '<span class="muted">-</span>'
+
+
+def _value_notes(notes: Sequence[str]) -> str:
+    """Under a report table: rows whose value is missing or in another currency, and how
+    to add values."""
+    return "".join(f'<p class="note">{esc(note)}</p>' for note in notes)
 
 
 def _report_chart(by: str, rows: Sequence[OutcomeCost]) -> str:
@@ -138,6 +151,12 @@ def overview_page(data: dict[str, Any]) -> str:
                 money_html(data["wasted_cost"]),
                 f"{esc(percent(data['wasted_share']))} of spend",
                 figure="wasted_cost",
+            ),
+            card(
+                "value delivered",
+                _value(data["value_delivered"]),
+                f"ROI {esc(percent(data['roi']))} over the workflows with a value",
+                figure="value_delivered",
             ),
             card(
                 "unpriced usage",

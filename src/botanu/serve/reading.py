@@ -16,6 +16,7 @@ import re
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from decimal import Decimal
 from typing import Any
 
 from botanu.store import QueryResult, StoreError
@@ -60,6 +61,8 @@ class ServedReads:
     also says whether rows were cut. Each has its own slots, so statements sent to
     `/api/query` never keep the dashboard's pages from answering."""
 
+    dialect = "duckdb"  # the SQL it reads, as `Store.dialect` says
+
     def __init__(
         self,
         store: DuckDBStore,
@@ -85,6 +88,13 @@ class ServedReads:
     def query(self, sql: str, parameters: Sequence[Any] | None = None) -> QueryResult:
         result, _ = self._bounded(self._page_slots, sql, parameters)
         return result
+
+    def valuations(self) -> list[tuple[str, Decimal, str]]:
+        """Every valuation: (value type, value per unit, currency), by value type."""
+        rows = self.query(
+            "SELECT value_type, value_per_unit, currency FROM valuations ORDER BY value_type"
+        ).rows
+        return [(str(t), Decimal(v), str(c)) for t, v, c in rows]
 
     def run(self, sql: str, parameters: Sequence[Any] | None = None) -> tuple[QueryResult, bool]:
         """The first `max_rows` rows of `sql` and whether there were more (raises
