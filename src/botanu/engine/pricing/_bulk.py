@@ -47,21 +47,7 @@ _KEY_FIELDS = (
     "system",
     "operation",
 )
-_USAGE_FIELDS = (
-    "input_tokens",
-    "output_tokens",
-    "cache_read_tokens",
-    "cache_write_tokens",
-    "cache_write_1h_tokens",
-    "reasoning_tokens",
-    "bytes_scanned",
-    "request_units",
-    "rows",
-    "bytes_read",
-    "bytes_written",
-    "object_count",
-    "message_count",
-)
+_USAGE_FIELDS = (*TOKEN_FIELDS, *QUANTITY_FIELDS)
 _RATES = ("in", "cr", "cw", "1h", "out")
 # lines of quote j: PER_QUOTE * j + offset (see _QuoteTable)
 _PER_QUOTE = 7
