@@ -14,6 +14,24 @@ PriceSource = Literal[
     "reported", "not_billed", "user_rate_card", "genai-prices", "rate_card", "unpriced"
 ]
 
+# the SpanRecord fields that count usage: tokens, then the units other work is billed by
+TOKEN_FIELDS = (
+    "input_tokens",
+    "output_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
+    "cache_write_1h_tokens",
+    "reasoning_tokens",
+)
+UNIT_FIELDS = (
+    "bytes_scanned",
+    "rows",
+    "bytes_read",
+    "bytes_written",
+    "object_count",
+    "message_count",
+)
+
 
 @dataclass(slots=True)
 class SpanRecord:

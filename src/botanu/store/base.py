@@ -9,7 +9,7 @@ from decimal import Decimal, InvalidOperation
 from functools import cache
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
-from botanu.engine.records import CostLine, SpanRecord
+from botanu.engine.records import TOKEN_FIELDS, UNIT_FIELDS, CostLine, SpanRecord
 from botanu.exceptions import BotanuError
 
 if TYPE_CHECKING:
@@ -37,22 +37,7 @@ COST_COLUMNS = {
     "estimated": "estimated",
     "detail": "price_detail",
 }
-_COUNTS = frozenset(
-    {
-        "input_tokens",
-        "output_tokens",
-        "cache_read_tokens",
-        "cache_write_tokens",
-        "cache_write_1h_tokens",
-        "reasoning_tokens",
-        "bytes_scanned",
-        "rows",
-        "bytes_read",
-        "bytes_written",
-        "object_count",
-        "message_count",
-    }
-)
+_COUNTS = frozenset((*TOKEN_FIELDS, *UNIT_FIELDS))
 
 
 class StoreError(BotanuError):

@@ -6,51 +6,15 @@ The bulk pricer gives the same lines, span by span."""
 
 from __future__ import annotations
 
-import dataclasses
 from decimal import Decimal
 
 import pytest
 
-from botanu.engine.batch import stored_money
-from botanu.engine.pricing import Pricer, parse_rate_card
 from botanu.engine.pricing._bulk import BulkPricer
-from botanu.engine.records import SpanRecord
+
+from .conftest import gpt4o, same_in_bulk
 
 NOTE = "reported 0 ignored: the span carries usage"
-
-USER_CARD = """
-version: 1
-prices:
-  - name: self-hosted llama
-    category: llm
-    provider: vllm
-    model: llama-3.1-8b-instruct
-    input_mtok: "0.05"
-    output_mtok: "0.10"
-    effective_from: 2025-01-01
-    source: GPU hours
-"""
-
-
-@pytest.fixture(scope="module")
-def user_pricer() -> Pricer:
-    return Pricer(parse_rate_card(USER_CARD.lstrip("\n"), "acme.yaml", version="acme.yaml"))
-
-
-def gpt4o(span, **fields) -> SpanRecord:
-    return span(category="llm", provider="openai", request_model="gpt-4o", **fields)
-
-
-def same_in_bulk(pricer: Pricer, records: list[SpanRecord]) -> None:
-    """The bulk pricer gives each span the pricer's line (amounts as stored)."""
-    for i, record in enumerate(records):
-        record.span_id = f"{i + 1:016x}"
-    got = BulkPricer(pricer).price_records(records)
-    for record, line in zip(records, got, strict=True):
-        want = pricer.price(record)
-        if want is not None:
-            want = dataclasses.replace(want, amount=stored_money(want.amount))
-        assert line == want, record
 
 
 # --- priced from the catalog ------------------------------------------------------------------

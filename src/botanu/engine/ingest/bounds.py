@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from botanu.engine.records import TOKEN_FIELDS, UNIT_FIELDS
+
 __all__ = [
     "FIELD_BOUNDS",
     "MAX_ATTEMPT",
@@ -45,28 +47,8 @@ FIELD_BOUNDS: dict[str, int | float | Decimal] = {
     "outcome_value_amount": MAX_OUTCOME_VALUE,
     "reported_cost": MAX_SPAN_COST,
     "request_units": MAX_REQUEST_UNITS,
-    **dict.fromkeys(
-        (
-            "input_tokens",
-            "output_tokens",
-            "cache_read_tokens",
-            "cache_write_tokens",
-            "cache_write_1h_tokens",
-            "reasoning_tokens",
-        ),
-        MAX_TOKENS,
-    ),
-    **dict.fromkeys(
-        (
-            "bytes_scanned",
-            "rows",
-            "bytes_read",
-            "bytes_written",
-            "object_count",
-            "message_count",
-        ),
-        MAX_UNITS,
-    ),
+    **dict.fromkeys(TOKEN_FIELDS, MAX_TOKENS),
+    **dict.fromkeys(UNIT_FIELDS, MAX_UNITS),
 }
 
 

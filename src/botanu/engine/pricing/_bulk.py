@@ -21,7 +21,6 @@ from botanu.engine.batch import SpanBatch, stored_money
 from botanu.engine.pricing._pricer import (
     QUANTITY_FIELDS,
     REQUEST_CATEGORIES,
-    TOKEN_FIELDS,
     Pricer,
     with_reported_zero_note,
 )
@@ -32,7 +31,7 @@ from botanu.engine.pricing._quotes import (
     QuoteBook,
 )
 from botanu.engine.pricing._rates import Line
-from botanu.engine.records import CostLine, SpanRecord
+from botanu.engine.records import TOKEN_FIELDS, CostLine, SpanRecord
 from botanu.semconv import LLM_USAGE_ON_CHILD
 from botanu.store.base import COST_COLUMNS, span_row_schema
 

@@ -20,7 +20,7 @@ from botanu.engine.pricing._rate_card import (
     shipped_rate_card,
 )
 from botanu.engine.pricing._resources import has_billable_usage, price_entries, select
-from botanu.engine.records import CostLine, PriceSource, SpanRecord
+from botanu.engine.records import TOKEN_FIELDS, UNIT_FIELDS, CostLine, PriceSource, SpanRecord
 from botanu.semconv import LLM_USAGE_ON_CHILD
 
 __all__ = [
@@ -39,23 +39,7 @@ _NOT_MODEL_CALLS = frozenset({"execute_tool", "invoke_agent", "create_agent"})
 REPORTED_ZERO_NOTE = "reported 0 ignored: the span carries usage"
 # the detail of the $0 line of a failed call without usage
 NOT_BILLED_DETAIL = "the call failed before any usage was reported: providers do not bill it"
-TOKEN_FIELDS = (
-    "input_tokens",
-    "output_tokens",
-    "cache_read_tokens",
-    "cache_write_tokens",
-    "cache_write_1h_tokens",
-    "reasoning_tokens",
-)
-QUANTITY_FIELDS = (
-    "bytes_scanned",
-    "request_units",
-    "rows",
-    "bytes_read",
-    "bytes_written",
-    "object_count",
-    "message_count",
-)
+QUANTITY_FIELDS = ("request_units", *UNIT_FIELDS)
 # every call of these is a billable request, whatever quantities it reports
 REQUEST_CATEGORIES = ("storage", "messaging")
 
