@@ -35,6 +35,7 @@ def test_public_names_are_pinned():
         "generate_run_id",
         "get_current_run_context",
         "is_enabled",
+        "resolve_outcome",
         "run_botanu",
         "set_business_context",
         "track_db_operation",

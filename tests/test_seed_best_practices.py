@@ -72,9 +72,7 @@ def outcome_events(span):
     return [e for e in span.events if e.name == semconv.OUTCOME_EVENT]
 
 
-def assert_outcome(
-    span, status, *, source="explicit", value_type=None, value_amount=None, reason=None
-):
+def assert_outcome(span, status, *, source="sdk", value_type=None, value_amount=None, reason=None):
     """The outcome attributes (value_type/amount/reason exactly) and one outcome event."""
     a = attrs(span)
     assert a[semconv.OUTCOME_STATUS] == status
@@ -380,7 +378,7 @@ OUTCOME_LINES = [
 def test_outcome_listing_line(spans, snippet, expected):
     # the listings are alternatives: one call per run (a run takes one outcome)
     run = run_snippet(spans, snippet)
-    assert_outcome(run, source="explicit", **expected)
+    assert_outcome(run, source="sdk", **expected)
 
 
 # --- LLM Tracking ---------------------------------------------------------------------------------

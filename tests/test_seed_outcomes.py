@@ -70,7 +70,7 @@ def assert_outcome(
     span,
     status,
     *,
-    source="explicit",
+    source="sdk",
     value_type=None,
     value_amount=None,
     confidence=None,
@@ -379,7 +379,7 @@ LISTING_SNIPPETS = [
 def test_emit_outcome_listing_line(spans, snippet, expected):
     run = run_snippet(spans, snippet)
     assert_run(run, SNIPPET_RUN, event_id="evt-snippet", customer_id="cust-snippet")
-    assert_outcome(run, source="explicit", **expected)
+    assert_outcome(run, source="sdk", **expected)
 
 
 def test_listing_run_as_one_block_keeps_the_first_outcome(spans):
@@ -530,7 +530,7 @@ def test_partial_success(spans, items, expected):
     asyncio.run(process_batch(items))
     run = spans.run_span("batch-process")
     assert_run(run, "batch-process", event_id="batch-9", customer_id="cust-7")
-    assert_outcome(run, source="explicit", **expected)
+    assert_outcome(run, source="sdk", **expected)
     # exceptions handled inside the body leave the run span alone
     assert run.status.status_code is StatusCode.UNSET
 
@@ -617,7 +617,7 @@ def test_failure_with_reason_reraised_keeps_the_explicit_outcome(
     run = spans.run_span("analyze")
     assert_run(run, "analyze", event_id="job-3", customer_id="cust-7")
     # the explicit outcome stands: the automatic one does not overwrite it
-    assert_outcome(run, source="explicit", **expected)
+    assert_outcome(run, source="sdk", **expected)
     assert_failed_run_span(run, caught.value)
 
 
@@ -727,7 +727,7 @@ def test_automatic_outcome_disabled(spans):
     asyncio.run(my_function())
     run = spans.run_span("my-workflow")
     assert_run(run, "my-workflow", event_id="evt-manual", customer_id="cust-manual")
-    assert_outcome(run, "success", source="explicit")
+    assert_outcome(run, "success", source="sdk")
 
 
 def test_automatic_outcome_disabled_without_explicit_outcome_records_none(spans):
@@ -849,7 +849,7 @@ def test_best_practice_always_record_outcomes_failure(spans):
     assert caught.value is boom
     run = spans.run_span("my-workflow")
     assert_outcome(
-        run, "failed", source="explicit", reason="ConnectionError", error_type="ConnectionError"
+        run, "failed", source="sdk", reason="ConnectionError", error_type="ConnectionError"
     )
     assert_failed_run_span(run, boom)
 

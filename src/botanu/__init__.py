@@ -16,7 +16,7 @@ from botanu.sdk import span_helpers as _span_helpers
 from botanu.sdk.bootstrap import disable, enable, is_enabled
 from botanu.sdk.context import get_current_run_context
 from botanu.sdk.decorators import botanu_use_case, botanu_workflow, run_botanu, workflow
-from botanu.sdk.span_helpers import set_business_context
+from botanu.sdk.span_helpers import resolve_outcome, set_business_context
 from botanu.tracking.data import (
     track_db_operation,
     track_messaging_operation,
@@ -51,6 +51,7 @@ __all__ = [
     "generate_run_id",
     "get_current_run_context",
     "is_enabled",
+    "resolve_outcome",
     "run_botanu",
     "set_business_context",
     "track_db_operation",

@@ -45,6 +45,9 @@ REGION: Final = "botanu.region"
 # --- spans and events ---------------------------------------------------------------------
 RUN_SPAN_PREFIX: Final = "botanu.run/"
 OUTCOME_EVENT: Final = "botanu.outcome_emitted"
+# a late outcome (`resolve_outcome`): a root span of its own, carrying EVENT_ID and the
+# OUTCOME_* attributes, never part of a run; the latest one of an event wins
+OUTCOME_RESOLUTION_SPAN: Final = "botanu.outcome_resolved"
 # written by the engine: what was dropped from a span on the way in, and why
 INGEST_NOTE: Final = "botanu.ingest.note"
 
@@ -56,7 +59,11 @@ OUTCOME_CONFIDENCE: Final = "botanu.outcome.confidence"
 OUTCOME_REASON: Final = "botanu.outcome.reason"
 OUTCOME_ERROR_TYPE: Final = "botanu.outcome.error_type"
 OUTCOME_METADATA_PREFIX: Final = "botanu.outcome.metadata."
-OUTCOME_SOURCE: Final = "botanu.outcome.source"  # "explicit" or "auto"
+# who recorded the outcome: on a run, "sdk" (emit_outcome) or "auto" (the run's return or
+# exception); on a late outcome, the resolver's name ("zendesk", "review", ...)
+OUTCOME_SOURCE: Final = "botanu.outcome.source"
+OUTCOME_SOURCE_SDK: Final = "sdk"
+OUTCOME_SOURCE_AUTO: Final = "auto"
 # keys of the outcome event's attributes, as the Outcomes seed shows them
 EVENT_STATUS: Final = "status"
 EVENT_VALUE_TYPE: Final = "value_type"

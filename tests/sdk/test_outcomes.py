@@ -42,7 +42,7 @@ def test_outcome_goes_on_the_run_span_even_inside_a_tracker(spans):
     run = spans.run_span("classify")
     a = attrs(run)
     assert a[semconv.OUTCOME_STATUS] == "success"
-    assert a[semconv.OUTCOME_SOURCE] == "explicit"
+    assert a[semconv.OUTCOME_SOURCE] == "sdk"
     assert a[semconv.OUTCOME_VALUE_TYPE] == "classifications_completed"
     assert a[semconv.OUTCOME_VALUE_AMOUNT] == 1.0
     assert a[semconv.OUTCOME_CONFIDENCE] == 0.92
@@ -90,7 +90,7 @@ def test_explicit_failure_survives_the_exception_and_is_recorded_once(spans):
     run = spans.run_span("process")
     a = attrs(run)
     assert (a[semconv.OUTCOME_STATUS], a[semconv.OUTCOME_REASON]) == ("failed", "validation_error")
-    assert a[semconv.OUTCOME_SOURCE] == "explicit"
+    assert a[semconv.OUTCOME_SOURCE] == "sdk"
     assert semconv.OUTCOME_ERROR_TYPE not in a
     assert [e.name for e in run.events].count("exception") == 1
     assert [e.name for e in run.events].count(semconv.OUTCOME_EVENT) == 1

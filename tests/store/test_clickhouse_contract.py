@@ -12,7 +12,7 @@ import pytest
 from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 from tenacity import stop_after_attempt
 
-from botanu import botanu_workflow, emit_outcome, track_llm_call
+from botanu import botanu_workflow, emit_outcome, resolve_outcome, track_llm_call
 from botanu.engine.costing import DIMENSIONS, VALUE_HINT, cost_per_outcome, value_notes
 from botanu.engine.ingest import decode_protobuf
 from botanu.engine.pricing_job import price_days
@@ -48,8 +48,9 @@ VIEWS = ["runs", "events", "workflows", "customers", "tenants", "unpriced"]
 def workload():
     """Support tickets (one failed then retried, one on a model with no price), orders
     (db, storage, queue and LLM spans; a partial outcome; one run across midnight; one
-    partly unpriced), a queued ticket (producer and consumer runs of one event) and a
-    review with no outcome yet."""
+    partly unpriced), a queued ticket (producer and consumer runs of one event), a review
+    with no outcome yet, and late outcomes: a refund turns O-3's success into a failure,
+    and a second review is resolved twice (the later verdict wins)."""
 
     @botanu_workflow(
         "support",
@@ -122,6 +123,12 @@ def workload():
     queue_step("Q-1")  # the producer ...
     queue_step("Q-1")  # ... and its consumer: one event, no retry
     review("R-1")  # no outcome: pending
+    review("R-2")  # pending until resolved late
+    resolve_outcome("O-3", "failed", reason="order refunded", source="stripe")
+    resolve_outcome("R-2", "partial", source="review")
+    resolve_outcome(
+        "R-2", "success", value_type="tickets_resolved", value_amount=1, source="review"
+    )
 
 
 def fixture_spans(spans):
@@ -159,6 +166,7 @@ def stores(spans, collector, tmp_path, generation):
     assert [(d.day.isoformat(), d.rebuilt) for d in days] == [
         ("2026-11-01", True),
         ("2026-11-02", True),
+        ("2026-11-03", True),
     ]
     assert sum(d.spans for d in days) == len(raws)  # the duplicate priced once
     for store in (duck, clickhouse):
@@ -199,12 +207,16 @@ def test_the_same_spans_give_the_same_views_and_reports(spans, collector, tmp_pa
             "ORDER BY started_at"
         ).rows
         assert [r[0] for r in runs] == ["T-1", "T-1", "T-2", "O-1", "O-2", "O-3", "O-4", "Q-1",
-                                        "Q-1", "R-1"]  # fmt: skip
+                                        "Q-1", "R-1", "R-2"]  # fmt: skip
         statuses = ["failed", "success", "success", "success", "partial", "success", "success",
-                    "success", "success", None]  # fmt: skip
-        assert [r[2] for r in runs] == statuses
-        assert [r[3] for r in runs] == [0, 0, 1, 0, 0, 0, 1, 0, 0, 0]
-        assert [r[4] for r in runs] == [2, 2, 2, 5, 5, 5, 6, 2, 2, 2]
+                    "success", "success", None, None]  # fmt: skip
+        assert [r[2] for r in runs] == statuses  # each run keeps its own outcome
+        assert [r[3] for r in runs] == [0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0]
+        assert [r[4] for r in runs] == [2, 2, 2, 5, 5, 5, 6, 2, 2, 2, 2]
+        late = "SELECT event_id, status, source FROM botanu_outcome_resolutions FINAL"
+        assert sorted(clickhouse.query(late).rows) == [
+            ("O-3", "failed", "stripe"), ("R-2", "partial", "review"), ("R-2", "success", "review")
+        ]  # fmt: skip
         # O-2's run crossed midnight: two day rows, merged by the views
         day_rows = clickhouse.query("SELECT count() FROM botanu_run_rollup").rows[0][0]
         assert day_rows == len(runs) + 1
@@ -251,6 +263,14 @@ def check_the_figures_by_hand(store):
     assert events["Q-1"] == (2, q1, "success", 0)  # producer and consumer: not waste
     assert events["O-2"][2:] == ("partial", 0)  # partial is not waste
     assert events["R-1"][2:] == ("pending", 0)  # no outcome: pending, not waste
+    o3_cost = run_cost[("O-3", 1)][0]
+    assert events["O-3"][2:] == ("failed", o3_cost)  # refunded late: all of it wasted
+    assert events["R-2"][2:] == ("success", 0)  # the later of two verdicts
+    sources = dict(store.query("SELECT event_id, outcome_source FROM events").rows)
+    assert (sources["O-3"], sources["R-2"], sources["O-1"], sources["R-1"]) == (
+        "stripe", "review", "sdk", None
+    )  # fmt: skip
+    assert (sources["T-1"], sources["T-2"]) == ("sdk", "sdk")
     assert events["T-2"][1] is None
     assert events["O-4"][1] is None
     report = {row.key: row for row in cost_per_outcome(store, "workflow")}
@@ -260,14 +280,17 @@ def check_the_figures_by_hand(store):
     assert support.wasted_cost == t1_failed
     assert support.cost_per_success == t1_failed + t1_retry
     orders = report["fulfill-order"]
-    assert (orders.events, orders.events_unpriced, orders.successful_events) == (4, 1, 3)
+    assert (orders.events, orders.events_unpriced, orders.successful_events) == (4, 1, 2)
     o2_cost = run_cost[("O-2", 1)][0]
+    assert o3_cost == o1_cost
     assert orders.total_cost == 2 * o1_cost + o2_cost  # O-1 and O-3 cost alike
     assert orders.priced_cost == 3 * o1_cost + o2_cost  # a lower bound: O-4's priced part
-    assert orders.cost_per_success == (2 * o1_cost + o2_cost) / 2
+    assert orders.wasted_cost == o3_cost  # the refunded order
+    assert orders.cost_per_success == 2 * o1_cost + o2_cost  # O-1 the one priced success
     review = report["review"]
-    assert (review.pending_events, review.successful_events, review.success_rate) == (1, 0, 0)
-    assert review.cost_per_success is None
+    assert (review.pending_events, review.successful_events, review.success_rate) == (1, 1, 1)
+    r2_cost = run_cost[("R-2", 1)][0]
+    assert review.cost_per_success == review.total_cost == 2 * r2_cost  # R-1 costs alike
     assert review.wasted_cost == 0
     (avg,) = store.query(SEED_QUERIES[0]).rows[0]
     assert Decimal(str(avg)) == o1_cost  # O-4 is left out of the average, not read as cheap
@@ -277,12 +300,13 @@ def check_the_figures_by_hand(store):
     support_cost = t1_failed + t1_retry
     assert support.value_delivered == Decimal(4)  # T-1's ticket; T-2 is left out
     assert support.roi == (4 - support_cost) / support_cost
-    assert orders.value_delivered == (3 + 5 + 2) * Decimal("12.50")  # O-4 left out
+    assert orders.value_delivered == (3 + 5) * Decimal("12.50")  # O-3 refunded, O-4 left out
     assert orders.roi == (orders.value_delivered - orders.total_cost) / orders.total_cost
     queued = report["queue-ticket"]
     assert queued.value_delivered == Decimal(4)  # one event, one outcome: its final run's
     assert queued.roi == (4 - q1) / q1
-    assert (review.value_delivered, review.roi, review.value_note) == (None, None, None)
+    assert review.value_delivered == Decimal(4)  # R-2's late verdict brought a value
+    assert review.roi == (4 - review.total_cost) / review.total_cost
 
 
 def test_pricing_twice_prices_nothing_new_and_keeps_the_answers(spans, collector, tmp_path):
@@ -290,13 +314,41 @@ def test_pricing_twice_prices_nothing_new_and_keeps_the_answers(spans, collector
     with duck, clickhouse:
         before = rows(clickhouse, "SELECT * FROM runs")
         again = price_days(clickhouse, DAY0, DAY0 + 3 * 24 * HOUR)
-        assert [(d.spans, d.rebuilt) for d in again] == [(0, False), (0, False)]
+        assert [(d.spans, d.rebuilt) for d in again] == [(0, False)] * 3
         assert rows(clickhouse, "SELECT * FROM runs") == before
         # a reprice writes every span again with a newer version: still one line each
         repriced = price_days(clickhouse, DAY0, DAY0 + 3 * 24 * HOUR, again=True)
-        assert [d.rebuilt for d in repriced] == [True, True]
+        assert [d.rebuilt for d in repriced] == [True] * 3
         assert rows(clickhouse, "SELECT * FROM runs") == before
+        assert rows(clickhouse, "SELECT * FROM events") == rows(duck, "SELECT * FROM events")
         assert (
             rows(clickhouse, "SELECT count() FROM cost_lines")[1]
             == rows(duck, "SELECT count(*) FROM cost_lines")[1]
         )
+
+
+def test_a_database_of_schema_3_is_upgraded_in_place(spans, collector, tmp_path, chdb_client):
+    """botanu's tables as the version before late outcomes left them (no outcome source
+    columns, no resolutions table): opening adds what is missing, keeps every span, and
+    the next `botanu price` stores late outcomes again."""
+    duck, clickhouse = stores(spans, collector, tmp_path, "current")
+    with duck, clickhouse:
+        runs_before = rows(clickhouse, "SELECT run_id, total_cost, outcome_status FROM runs")
+        events = rows(duck, "SELECT * FROM events")
+    db = collector.database
+    for statement in (
+        f"DROP TABLE {db}.botanu_outcome_resolutions",
+        f"ALTER TABLE {db}.botanu_spans DROP COLUMN outcome_source",
+        f"ALTER TABLE {db}.botanu_run_rollup DROP COLUMN source, DROP COLUMN source_rank",
+        f"ALTER TABLE {db}.botanu_run_rollup_stage DROP COLUMN source, DROP COLUMN source_rank",
+        f"ALTER TABLE {db}.botanu_spans MODIFY COMMENT 'botanu schema 3'",
+    ):
+        chdb_client.command(statement)
+    with open_store(collector.url) as upgraded:
+        assert rows(upgraded, "SELECT run_id, total_cost, outcome_status FROM runs") == runs_before
+        sources = dict(upgraded.query("SELECT event_id, outcome_source FROM events").rows)
+        assert sources["O-3"] == "sdk"  # its late outcome is read again by a reprice
+        price_days(upgraded, DAY0, DAY0 + 3 * 24 * HOUR, again=True)
+        sources = dict(upgraded.query("SELECT event_id, outcome_source FROM events").rows)
+        assert (sources["O-3"], sources["R-2"]) == ("stripe", "review")
+        assert rows(upgraded, "SELECT * FROM events") == events

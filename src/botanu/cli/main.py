@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from botanu.cli._stores import store_for
+from botanu.cli.outcome import outcome
 from botanu.cli.render import emit, emit_report
 from botanu.cli.value import value
 from botanu.exceptions import BotanuError
@@ -423,3 +424,4 @@ def main() -> None:
 
 
 cli.add_command(value)
+cli.add_command(outcome)

@@ -108,6 +108,14 @@ def emit_report(rows: Sequence[OutcomeCost], by: str) -> None:
             f"{left_out} event(s) left out of total, per success and wasted: some of their "
             'usage is unpriced (see `botanu sql "SELECT * FROM unpriced"`).'
         )
+    late = sum(row.late_outcomes for row in rows)
+    if late:
+        console.print(
+            f"{late} event outcome(s) resolved after their runs (`botanu outcome`, "
+            "`resolve_outcome`) replace the runs' own: see `botanu sql \"SELECT event_id, "
+            'final_outcome, outcome_source FROM events WHERE outcome_resolved_at IS NOT NULL"`.',
+            highlight=False,
+        )
     from botanu.engine.costing import value_notes
 
     for note in value_notes(rows):

@@ -44,6 +44,7 @@ RUN_COLUMNS = (
     "outcome_value_amount",
     "outcome_reason",
     "priced_cost",
+    "outcome_source",
 )
 _BUCKET_DAYS_FROM = timedelta(days=2)  # data spanning more than this is charted per day
 
@@ -190,7 +191,30 @@ def run_list(store: Store, filters: RunFilters) -> list[dict[str, Any]]:
         "ORDER BY started_at DESC, run_id DESC LIMIT ?",
         [*parameters, filters.limit],
     )
-    return result.as_dicts()
+    runs = result.as_dicts()
+    _add_event_outcomes(store, runs)
+    return runs
+
+
+def _add_event_outcomes(store: Store, runs: list[dict[str, Any]]) -> None:
+    """Each run's event outcome: the final one of its event and where it came from (a
+    late outcome wins over the runs' own), with when it was resolved late."""
+    ids = sorted({str(run["event_id"]) for run in runs if run["event_id"] is not None})
+    found: dict[tuple[Any, Any], tuple[Any, ...]] = {}
+    if ids:
+        rows = store.query(
+            "SELECT workflow, event_id, final_outcome, outcome_source, outcome_resolved_at "
+            f"FROM events WHERE event_id IN ({', '.join('?' * len(ids))})",
+            ids,
+        ).rows
+        found = {(row[0], row[1]): row[2:] for row in rows}
+    for run in runs:
+        outcome, source, resolved_at = found.get(
+            (run["workflow"], run["event_id"]), (None, None, None)
+        )
+        run["event_outcome"] = outcome
+        run["event_outcome_source"] = source
+        run["event_outcome_resolved_at"] = resolved_at
 
 
 def run_choices(store: Store) -> dict[str, list[str]]:
@@ -246,6 +270,7 @@ def run_detail(store: Store, run_id: str) -> dict[str, Any] | None:
         [run_id],
     ).rows
     run["outcome_error_type"] = error[0][0] if error else None
+    _add_event_outcomes(store, [run])
     spans = store.query(
         f"SELECT {', '.join(_SPAN_COLUMNS)} FROM spans WHERE run_id = ? "
         "ORDER BY start_ns, end_ns DESC, span_id",

@@ -3,7 +3,7 @@ twins print). Every value from the store goes through `esc`, `money_html` or `nu
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -212,6 +212,29 @@ def _status(value: str | None) -> str:
     return f'<span class="status-{esc(value)}">{esc(value)}</span>'
 
 
+def _outcome(run: Mapping[str, Any]) -> str:
+    """The run's own outcome (marked when automatic), and its event's when a late outcome
+    replaced it."""
+    shown = _status(run["outcome_status"])
+    if run.get("outcome_source") == "auto":
+        shown += ' <span class="muted" title="recorded when the run returned or raised">auto</span>'
+    if run.get("event_outcome_resolved_at") is not None:
+        shown += f' <span class="nw">&rarr; {_event_outcome(run)}</span>'
+    return shown
+
+
+def _event_outcome(run: Mapping[str, Any]) -> str:
+    """The event's final outcome and who decided it (a late outcome names its source)."""
+    if run.get("event_outcome") is None:
+        return '<span class="muted">-</span>'
+    shown = _status(run["event_outcome"])
+    if run.get("event_outcome_source"):
+        when = run.get("event_outcome_resolved_at")
+        title = f' title="resolved {esc(when)} UTC"' if when is not None else ""
+        shown += f' <span class="muted"{title}>{esc(run["event_outcome_source"])}</span>'
+    return shown
+
+
 def _select(name: str, label: str, options: Sequence[str], chosen: str | None) -> str:
     items = ['<option value="">all</option>'] + [
         f'<option value="{esc(o)}"{" selected" if o == chosen else ""}>{esc(o)}</option>'
@@ -242,7 +265,7 @@ def runs_page(
             number(r["attempt"]),
             _cost(r["total_cost"], r["unpriced_spans"], r["priced_cost"]),
             _unpriced_count(int(r["unpriced_spans"] or 0)),
-            _status(r["outcome_status"]),
+            _outcome(r),
             esc(r["outcome_reason"]),
         ]
         for r in runs
@@ -279,7 +302,8 @@ def run_page(detail: dict[str, Any]) -> str:
         ("parent run", _run_link(run["parent_run_id"])),
         ("started (UTC)", esc(run["started_at"])),
         ("duration", f"{esc(run['duration_s'])} s"),
-        ("outcome", _status(run["outcome_status"])),
+        ("outcome", _outcome(run)),
+        ("event outcome", _event_outcome(run)),
         (
             "value",
             f"{esc(run['outcome_value_amount'])} {esc(run['outcome_value_type'])}"

@@ -41,6 +41,7 @@ class OutcomeCost:
     successful_events: int
     priced_successes: int  # successful events whose cost is fully known: per-success divisor
     pending_events: int  # events with no outcome yet: neither success nor failure
+    late_outcomes: int  # events whose final outcome was resolved after their runs
     success_rate: Decimal  # of the events with an outcome: pending ones are left out
     total_cost: Decimal  # of the events whose cost is fully known
     priced_cost: Decimal  # what was priced, over all events: a lower bound
@@ -86,6 +87,7 @@ def cost_per_outcome(store: Store, by: Dimension = "workflow") -> list[OutcomeCo
                sum(attempts) AS n_runs,
                count(*) FILTER (WHERE final_outcome = 'success') AS n_successes,
                count(*) FILTER (WHERE final_outcome = 'pending') AS n_pending,
+               count(*) FILTER (WHERE outcome_resolved_at IS NOT NULL) AS n_late,
                count(*) FILTER (WHERE final_outcome = 'success' AND total_cost IS NOT NULL)
                    AS n_priced_successes,
                count(*) FILTER (WHERE total_cost IS NULL) AS n_events_unpriced,
@@ -121,13 +123,14 @@ class _Group:
     """The partial sums of one report row, one value type at a time."""
 
     def __init__(self) -> None:
-        self.counts = [0] * 6  # events, runs, successes, pending, priced successes, unpriced
+        # events, runs, successes, pending, late, priced successes, unpriced
+        self.counts = [0] * 7
         self.sums = [Decimal(0)] * 3  # total, priced, wasted
         self.unpriced_spans = 0
         self.units: dict[str | None, Decimal] = {}  # value type (if read) -> delivered units
 
     def add(self, row: tuple[Any, ...]) -> None:
-        kind, counts, sums, units, unpriced = row[0], row[1:7], row[7:10], row[10], row[11]
+        kind, counts, sums, units, unpriced = row[0], row[1:8], row[8:11], row[11], row[12]
         self.counts = [a + int(b) for a, b in zip(self.counts, counts, strict=True)]
         self.sums = [_EXACT.add(a, Decimal(b)) for a, b in zip(self.sums, sums, strict=True)]
         self.unpriced_spans += int(unpriced)
@@ -135,7 +138,7 @@ class _Group:
             self.units[kind] = _EXACT.add(self.units.get(kind, Decimal(0)), Decimal(str(units)))
 
     def finish(self, key: str | None, valuations: dict[str, tuple[Decimal, str]]) -> OutcomeCost:
-        events, runs, successes, pending, priced_successes, events_unpriced = self.counts
+        events, runs, successes, pending, late, priced_successes, events_unpriced = self.counts
         total, priced, wasted = self.sums
         value, note = _value(self.units, valuations)
         decided = events - pending
@@ -146,6 +149,7 @@ class _Group:
             successful_events=successes,
             priced_successes=priced_successes,
             pending_events=pending,
+            late_outcomes=late,
             success_rate=Decimal(successes) / Decimal(decided) if decided else Decimal(0),
             total_cost=total,
             priced_cost=priced,

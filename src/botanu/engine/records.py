@@ -69,6 +69,7 @@ class SpanRecord:
     outcome_value_amount: float | None = None
     outcome_reason: str | None = None
     outcome_error_type: str | None = None
+    outcome_source: str | None = None  # "sdk", "auto", or a late outcome's resolver
     # business context
     team: str | None = None
     cost_center: str | None = None

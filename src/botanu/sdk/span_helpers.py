@@ -11,9 +11,11 @@ import math
 import sys
 import threading
 from collections.abc import Mapping
+from datetime import datetime, timezone
 from typing import Any
 
-from opentelemetry.trace import Span, Status, StatusCode
+from opentelemetry.context import Context
+from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
 
 from botanu import semconv
 from botanu._internal.fast_attributes import write_attributes
@@ -22,7 +24,7 @@ from botanu.models.run_context import RunStatus
 from botanu.sdk import _runtime
 from botanu.sdk._runtime import RunScope
 
-__all__ = ["emit_outcome", "set_business_context"]
+__all__ = ["emit_outcome", "resolve_outcome", "set_business_context"]
 
 _STATUSES = frozenset(s.value for s in RunStatus)
 _STATUS_LIST = ", ".join(s.value for s in RunStatus)
@@ -79,7 +81,125 @@ def emit_outcome(
                 "was ignored."
             )
             return
-        record_outcome(scope, status_text, **values, source="explicit")
+        record_outcome(scope, status_text, **values, source=semconv.OUTCOME_SOURCE_SDK)
+
+
+# a late outcome's text fields: an event id is a business key, a source a short name
+_MAX_EVENT_ID = 256
+_MAX_SOURCE = 64
+RESOLVE_SOURCE = "api"  # the source of a late outcome whose caller names none
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+@swallow_internal_errors(fallback=None)
+def resolve_outcome(
+    event_id: str,
+    status: str | RunStatus,
+    *,
+    value_type: str | None = None,
+    value_amount: float | None = None,
+    confidence: float | None = None,
+    reason: str | None = None,
+    source: str = RESOLVE_SOURCE,
+    metadata: Mapping[str, Any] | None = None,
+    at: datetime | None = None,
+) -> None:
+    """Record an event's outcome after its runs ended: a ticket reopened, an order
+    refunded, a reviewer's or evaluator's verdict. `source` names who decided
+    ("zendesk", "review"); `at` when (default: now; a naive datetime is local time).
+
+    The event's latest late outcome wins over its runs' own in `events` and reports; each
+    run keeps its own in `runs`. Value fields replace the runs' only when given. It is
+    sent as a span of its own (no parent, never part of a run), so it goes wherever spans
+    go: `botanu serve`, a Collector into ClickHouse, OTLP files."""
+    send_resolution(
+        _runtime.state.tracer,
+        event_id,
+        status,
+        value_type=value_type,
+        value_amount=value_amount,
+        confidence=confidence,
+        reason=reason,
+        source=source,
+        metadata=metadata,
+        at=at,
+    )
+
+
+def send_resolution(
+    tracer: Tracer,
+    event_id: str,
+    status: str | RunStatus,
+    *,
+    value_type: str | None = None,
+    value_amount: float | None = None,
+    confidence: float | None = None,
+    reason: str | None = None,
+    source: str = RESOLVE_SOURCE,
+    metadata: Mapping[str, Any] | None = None,
+    at: datetime | None = None,
+) -> bool:
+    """`resolve_outcome` through `tracer` (the CLI's `botanu outcome` has its own);
+    whether the span was sent. Misuse is a `BotanuWarning`."""
+    status_text = status.value if isinstance(status, RunStatus) else status
+    if status_text not in _STATUSES:
+        warn_misuse(
+            f"resolve_outcome: unknown status {status!r}; use one of {_STATUS_LIST}. "
+            "The outcome was not recorded."
+        )
+        return False
+    problem = _key_problem("event_id", event_id, _MAX_EVENT_ID) or _key_problem(
+        "source", source, _MAX_SOURCE
+    )
+    if problem:
+        warn_misuse(f"resolve_outcome({status_text!r}): {problem}. The outcome was not recorded.")
+        return False
+    attributes: dict[str, _AttributeValue] = {
+        semconv.EVENT_ID: event_id,
+        semconv.OUTCOME_STATUS: status_text,
+        semconv.OUTCOME_SOURCE: source,
+    }
+    optional = {
+        semconv.OUTCOME_VALUE_TYPE: _text_or_none("value_type", value_type),
+        semconv.OUTCOME_VALUE_AMOUNT: _amount_or_none(value_amount),
+        semconv.OUTCOME_CONFIDENCE: _confidence_or_none(confidence),
+        semconv.OUTCOME_REASON: _text_or_none("reason", reason),
+    }
+    attributes.update({key: value for key, value in optional.items() if value is not None})
+    if metadata:
+        attributes.update(_metadata_attributes(metadata))
+    when = _epoch_ns(at)
+    # an empty parent context: a root span with no run's baggage, in no run
+    span = tracer.start_span(
+        semconv.OUTCOME_RESOLUTION_SPAN,
+        context=Context(),
+        kind=SpanKind.INTERNAL,
+        attributes=attributes,
+        start_time=when,
+    )
+    span.end(end_time=when)
+    return True
+
+
+def _key_problem(name: str, value: object, limit: int) -> str | None:
+    """What is wrong with a late outcome's key field, if anything."""
+    if not isinstance(value, str) or not value.strip():
+        return f"{name} must be a non-empty string, got {value!r}"
+    if len(value) > limit:
+        return f"{name} is {len(value)} characters long; at most {limit} are kept"
+    return None
+
+
+def _epoch_ns(at: datetime | None) -> int | None:
+    """`at` as epoch nanoseconds (None: the span's own clock)."""
+    if at is None:
+        return None
+    if not isinstance(at, datetime):
+        warn_misuse(f"at must be a datetime, got {type(at).__name__}; the time now was used.")
+        return None
+    aware = at if at.tzinfo is not None else at.astimezone()
+    since = aware - _EPOCH  # exact: no float seconds
+    return (since.days * 86_400 + since.seconds) * 10**9 + since.microseconds * 1000
 
 
 def record_outcome(
@@ -144,7 +264,13 @@ def finish_run(
                 _record_exception(span, exc)
             if scope.outcome is None:
                 name = type(exc).__name__
-                record_outcome(scope, _status_for(exc), reason=name, error_type=name, source="auto")
+                record_outcome(
+                    scope,
+                    _status_for(exc),
+                    reason=name,
+                    error_type=name,
+                    source=semconv.OUTCOME_SOURCE_AUTO,
+                )
         elif closed_early:
             if scope.outcome is None:
                 record_outcome(
@@ -152,7 +278,7 @@ def finish_run(
                     RunStatus.CANCELED.value,
                     reason="closed_before_exhausted",
                     error_type="GeneratorExit",
-                    source="auto",
+                    source=semconv.OUTCOME_SOURCE_AUTO,
                 )
         elif failure is not None:
             if span is not None:
@@ -164,10 +290,10 @@ def finish_run(
                     RunStatus.FAILED.value,
                     reason=reason,
                     error_type=error_type,
-                    source="auto",
+                    source=semconv.OUTCOME_SOURCE_AUTO,
                 )
         elif scope.outcome is None and scope.auto_success:
-            record_outcome(scope, RunStatus.SUCCESS.value, source="auto")
+            record_outcome(scope, RunStatus.SUCCESS.value, source=semconv.OUTCOME_SOURCE_AUTO)
     finally:
         scope.ended = True
         if detach:

@@ -24,6 +24,7 @@ from typing import Any
 
 from botanu.engine.batch import PROMOTED_KEYS, span_rows, stored_money
 from botanu.engine.records import CostLine, SpanRecord
+from botanu.engine.resolutions import resolutions
 from botanu.store.base import COST_COLUMNS, QueryResult, StoreError, checked_valuation
 from botanu.store.clickhouse_url import ClickHouseURL, parse_clickhouse_url
 
@@ -34,7 +35,7 @@ __all__ = ["ClickHouseStore"]
 logging.getLogger("clickhouse_connect").addHandler(logging.NullHandler())
 
 # bumped whenever tables.sql or views.sql change: a store at another version is migrated
-SCHEMA_VERSION = "3"  # 3: unknown costs are NULL, events know retries and pending
+SCHEMA_VERSION = "4"  # 4: late outcomes and outcome sources (3: NULL unknown costs)
 _DAY_NS = 86_400 * 10**9
 # read with every statement (and stored with every view): an alias never hides a column
 _SETTINGS = {"prefer_column_name_to_alias": 1}
@@ -205,6 +206,9 @@ class ClickHouseStore:
             self._insert_arrow(
                 "botanu_spans", _spans_table(rows), settings={"optimize_on_insert": 0}
             )
+            found = resolutions(rows)
+            if found is not None:
+                self._insert_arrow("botanu_outcome_resolutions", found)
 
     def refresh_rollup(self, day: date, *, force: bool = False) -> bool:
         """Rebuild the run rollup of `day` when spans of it were stored since the last

@@ -18,6 +18,7 @@ from typing import Any
 from botanu._internal.cores import usable_cores
 from botanu.engine.batch import PROMOTED_KEYS, span_rows, stored_money
 from botanu.engine.records import CostLine, SpanRecord
+from botanu.engine.resolutions import resolutions
 from botanu.store.base import (
     COST_COLUMNS,
     QueryInterrupted,
@@ -164,6 +165,7 @@ class DuckDBStore:
                 source, inserted = "_botanu_new", self._count("_botanu_new")
             _run(con, _sql("write_insert.sql").replace("__SOURCE__", source))
             _merge_rollup(con, source)
+            _insert_resolutions(con, batch)
             if source == "_botanu_new":
                 _run(con, "DROP TABLE _botanu_new")
             _run(con, "COMMIT")
@@ -308,6 +310,22 @@ class DuckDBStore:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _insert_resolutions(con: Any, batch: Any) -> None:
+    """Keep the batch's late outcomes (one already stored, as a span sent twice, is not
+    added again)."""
+    found = resolutions(batch)
+    if found is None:
+        return
+    con.register("_botanu_resolutions", found)
+    try:
+        _run(
+            con,
+            "INSERT OR IGNORE INTO outcome_resolutions BY NAME SELECT * FROM _botanu_resolutions",
+        )
+    finally:
+        con.unregister("_botanu_resolutions")
 
 
 def _rollback(con: Any) -> None:

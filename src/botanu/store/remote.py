@@ -88,19 +88,31 @@ class RemoteStore:
         ).rows
         return [(str(t), Decimal(v), str(c)) for t, v, c in rows]
 
+    def send_spans(self, payload: bytes) -> None:
+        """OTLP protobuf spans to the server's receiver, as an exporter sends them (the
+        server stores them shortly after it acknowledges)."""
+        self._send("POST", "/v1/traces", payload, "application/x-protobuf")
+
     def _call(self, method: str, path: str, body: Any = None) -> Any:
         """The server's JSON answer to a request (raises StoreError with its message)."""
         data = None if body is None else json.dumps(body, default=str).encode()
-        headers = {"Content-Type": "application/json"} if data is not None else {}
+        answer = self._send(method, path, data, "application/json")
+        try:
+            return json.loads(answer)
+        except ValueError as exc:
+            raise StoreError(f"botanu serve at {self.url} did not answer JSON: {exc}") from None
+
+    def _send(self, method: str, path: str, data: bytes | None, content_type: str) -> bytes:
+        headers = {"Content-Type": content_type} if data is not None else {}
         request = urllib.request.Request(
             f"{self.url}{path}", data=data, headers={**headers, **self._auth()}, method=method
         )
         try:
             with urllib.request.urlopen(request, timeout=self._timeout_s) as response:
-                return json.load(response)
+                return bytes(response.read())
         except urllib.error.HTTPError as exc:
             raise StoreError(_message(exc)) from None
-        except (urllib.error.URLError, OSError, ValueError) as exc:
+        except (urllib.error.URLError, OSError) as exc:
             raise StoreError(f"botanu serve at {self.url} did not answer: {exc}") from None
 
     def _auth(self) -> dict[str, str]:

@@ -127,7 +127,7 @@ def test_outcomes_and_business_context_inside_an_attempt_belong_to_the_run(spans
         with track_llm_call(provider="openai", model="m"):
             pass
     run = attrs(spans.run_span("support"))
-    assert (run[semconv.OUTCOME_STATUS], run[semconv.OUTCOME_SOURCE]) == ("partial", "explicit")
+    assert (run[semconv.OUTCOME_STATUS], run[semconv.OUTCOME_SOURCE]) == ("partial", "sdk")
     assert run[semconv.TEAM] == "search"
     assert attrs(spans.named("chat m")[0])[semconv.TEAM] == "search"
 

@@ -40,6 +40,7 @@ _TEXT_FIELDS = {
     "outcome_value_type": sc.OUTCOME_VALUE_TYPE,
     "outcome_reason": sc.OUTCOME_REASON,
     "outcome_error_type": sc.OUTCOME_ERROR_TYPE,
+    "outcome_source": sc.OUTCOME_SOURCE,
     "team": sc.TEAM,
     "cost_center": sc.COST_CENTER,
     "region": sc.REGION,

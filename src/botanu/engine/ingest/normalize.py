@@ -74,6 +74,7 @@ def normalize(raw: RawSpan) -> SpanRecord:
         ),
         outcome_reason=_str(a.get(sc.OUTCOME_REASON)),
         outcome_error_type=_str(a.get(sc.OUTCOME_ERROR_TYPE)),
+        outcome_source=_str(a.get(sc.OUTCOME_SOURCE)),
         team=_str(a.get(sc.TEAM)),
         cost_center=_str(a.get(sc.COST_CENTER)),
         region=_str(a.get(sc.REGION)),

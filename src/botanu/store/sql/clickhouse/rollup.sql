@@ -35,7 +35,9 @@ SELECT
     argMaxIf(outcome_value_amount, rank, outcome_status IS NOT NULL),
     maxIf(rank, outcome_status IS NOT NULL AND outcome_value_amount IS NOT NULL),
     argMaxIf(outcome_reason, rank, outcome_status IS NOT NULL),
-    maxIf(rank, outcome_status IS NOT NULL AND outcome_reason IS NOT NULL)
+    maxIf(rank, outcome_status IS NOT NULL AND outcome_reason IS NOT NULL),
+    argMaxIf(outcome_source, rank, outcome_status IS NOT NULL),
+    maxIf(rank, outcome_status IS NOT NULL AND outcome_source IS NOT NULL)
 FROM (
     SELECT *, bitShiftLeft(toUInt128(is_run_span), 64) + toUInt128(end_ns) + 1 AS rank
     FROM __DB__.botanu_spans FINAL

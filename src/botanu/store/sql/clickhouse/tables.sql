@@ -33,6 +33,7 @@ CREATE TABLE IF NOT EXISTS __DB__.botanu_spans (
     outcome_value_amount Nullable(Float64),
     outcome_reason Nullable(String),
     outcome_error_type Nullable(String),
+    outcome_source LowCardinality(Nullable(String)),
     team Nullable(String),
     cost_center Nullable(String),
     region Nullable(String),
@@ -111,12 +112,43 @@ CREATE TABLE IF NOT EXISTS __DB__.botanu_run_rollup (
     value_amount Nullable(Float64),
     value_amount_rank UInt128,
     reason Nullable(String),
-    reason_rank UInt128
+    reason_rank UInt128,
+    source LowCardinality(Nullable(String)),
+    source_rank UInt128
 ) ENGINE = MergeTree
 PARTITION BY day
 ORDER BY run_id;
 
+-- columns added since schema 3 (spans priced before keep NULL: a run's outcome source
+-- then reads 'sdk' until `botanu price --again`)
+ALTER TABLE __DB__.botanu_spans
+    ADD COLUMN IF NOT EXISTS outcome_source LowCardinality(Nullable(String))
+    AFTER outcome_error_type;
+
+ALTER TABLE __DB__.botanu_run_rollup
+    ADD COLUMN IF NOT EXISTS source LowCardinality(Nullable(String)),
+    ADD COLUMN IF NOT EXISTS source_rank UInt128;
+
 CREATE TABLE IF NOT EXISTS __DB__.botanu_run_rollup_stage AS __DB__.botanu_run_rollup;
+
+ALTER TABLE __DB__.botanu_run_rollup_stage
+    ADD COLUMN IF NOT EXISTS source LowCardinality(Nullable(String)),
+    ADD COLUMN IF NOT EXISTS source_rank UInt128;
+
+-- Late outcomes (botanu/engine/resolutions.py): one row per resolution span, stored with
+-- the spans it came in with; a span priced twice is one row (reads use FINAL).
+CREATE TABLE IF NOT EXISTS __DB__.botanu_outcome_resolutions (
+    trace_id String,
+    span_id String,
+    event_id String,
+    status LowCardinality(String),
+    value_type LowCardinality(Nullable(String)),
+    value_amount Nullable(Float64),
+    reason Nullable(String),
+    source LowCardinality(Nullable(String)),
+    resolved_ns Int64
+) ENGINE = ReplacingMergeTree
+ORDER BY (event_id, trace_id, span_id);
 
 CREATE TABLE IF NOT EXISTS __DB__.botanu_valuations (
     value_type String,

@@ -62,7 +62,10 @@ SELECT
     r.status AS outcome_status,
     r.value_type AS outcome_value_type,
     r.value_amount AS outcome_value_amount,
-    r.reason AS outcome_reason
+    r.reason AS outcome_reason,
+    -- who recorded the run's own outcome: 'auto' (its return or exception), else 'sdk'
+    if(r.status IS NULL, NULL, if(ifNull(r.source, '') = 'auto', 'auto', 'sdk'))
+        AS outcome_source
 FROM (
     SELECT
         run_id,
@@ -92,7 +95,8 @@ FROM (
         argMax(status, status_rank) AS status,
         argMax(value_type, value_type_rank) AS value_type,
         argMax(value_amount, value_amount_rank) AS value_amount,
-        argMax(reason, reason_rank) AS reason
+        argMax(reason, reason_rank) AS reason,
+        argMax(source, source_rank) AS source
     FROM __DB__.botanu_run_rollup
     GROUP BY run_id
 ) AS r
@@ -109,8 +113,9 @@ LEFT JOIN (
 SETTINGS prefer_column_name_to_alias = 1, join_use_nulls = 1;
 
 -- All runs of one event and what they cost together: the rules of DuckDB's events view
--- (replaced runs, standing runs, final outcome or 'pending', waste). Inner names differ
--- from the view's columns: ClickHouse aliases are global to a query.
+-- (replaced runs, standing runs, the latest late outcome else the runs' final outcome
+-- else 'pending', waste). Inner names differ from the view's columns: ClickHouse aliases
+-- are global to a query.
 CREATE OR REPLACE VIEW __DB__.events AS
 SELECT
     workflow,
@@ -122,10 +127,14 @@ SELECT
     ev_total AS total_cost,
     ev_priced AS priced_cost,
     ev_final_run_id AS final_run_id,
-    ev_final_outcome AS final_outcome,
-    ev_final_value_type AS final_value_type,
-    ev_final_value_amount AS final_value_amount,
-    if(ev_final_outcome IN ('failed', 'timeout', 'canceled', 'abandoned'),
+    coalesce(lt_status, ev_run_outcome, 'pending') AS final_outcome,
+    coalesce(lt_value_type, ev_run_value_type) AS final_value_type,
+    coalesce(lt_value_amount, ev_run_value_amount) AS final_value_amount,
+    if(lt_status IS NOT NULL, coalesce(lt_source, 'late'), ev_run_source) AS outcome_source,
+    if(lt_status IS NOT NULL, fromUnixTimestamp64Micro(intDiv(lt_resolved_ns, 1000), 'UTC'),
+       NULL) AS outcome_resolved_at,
+    if(coalesce(lt_status, ev_run_outcome, 'pending') IN
+           ('failed', 'timeout', 'canceled', 'abandoned'),
        ev_total, ev_replaced_cost) AS wasted_cost,
     ev_unpriced AS unpriced_spans
 FROM (
@@ -141,13 +150,14 @@ FROM (
         if(countIf(NOT is_replaced AND outcome_status IS NOT NULL) > 0,
            argMaxIf(run_id, started_at, NOT is_replaced AND outcome_status IS NOT NULL),
            argMaxIf(run_id, started_at, NOT is_replaced)) AS ev_final_run_id,
-        coalesce(argMaxIf(outcome_status, started_at,
-                          NOT is_replaced AND outcome_status IS NOT NULL),
-                 'pending') AS ev_final_outcome,
+        argMaxIf(outcome_status, started_at, NOT is_replaced AND outcome_status IS NOT NULL)
+            AS ev_run_outcome,
         argMaxIf(outcome_value_type, started_at, NOT is_replaced AND outcome_status IS NOT NULL)
-            AS ev_final_value_type,
+            AS ev_run_value_type,
         argMaxIf(outcome_value_amount, started_at,
-                 NOT is_replaced AND outcome_status IS NOT NULL) AS ev_final_value_amount,
+                 NOT is_replaced AND outcome_status IS NOT NULL) AS ev_run_value_amount,
+        argMaxIf(outcome_source, started_at, NOT is_replaced AND outcome_status IS NOT NULL)
+            AS ev_run_source,
         if(sumIf(unpriced_spans, is_replaced) = 0, sumIf(priced_cost, is_replaced), NULL)
             AS ev_replaced_cost,
         sum(unpriced_spans) AS ev_unpriced
@@ -161,8 +171,19 @@ FROM (
         FROM __DB__.botanu_runs_base
     )
     GROUP BY workflow, event_id
-)
-SETTINGS prefer_column_name_to_alias = 1;
+) AS ev
+LEFT JOIN (
+    SELECT
+        event_id AS lt_event_id,
+        argMax(status, (resolved_ns, trace_id, span_id)) AS lt_status,
+        argMax(value_type, (resolved_ns, trace_id, span_id)) AS lt_value_type,
+        argMax(value_amount, (resolved_ns, trace_id, span_id)) AS lt_value_amount,
+        argMax(source, (resolved_ns, trace_id, span_id)) AS lt_source,
+        max(resolved_ns) AS lt_resolved_ns
+    FROM __DB__.botanu_outcome_resolutions FINAL
+    GROUP BY event_id
+) AS lt ON lt.lt_event_id = ev.event_id
+SETTINGS prefer_column_name_to_alias = 1, join_use_nulls = 1;
 
 CREATE OR REPLACE VIEW __DB__.workflows AS
 __ROLLUP__ workflow;

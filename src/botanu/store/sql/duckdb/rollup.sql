@@ -35,7 +35,9 @@ SELECT
     arg_max(outcome_value_amount, is_run_span::HUGEINT * 18446744073709551616 + end_ns)
         FILTER (WHERE outcome_status IS NOT NULL) AS outcome_value_amount,
     arg_max(outcome_reason, is_run_span::HUGEINT * 18446744073709551616 + end_ns)
-        FILTER (WHERE outcome_status IS NOT NULL) AS outcome_reason
+        FILTER (WHERE outcome_status IS NOT NULL) AS outcome_reason,
+    arg_max(outcome_source, is_run_span::HUGEINT * 18446744073709551616 + end_ns)
+        FILTER (WHERE outcome_status IS NOT NULL) AS outcome_source
 FROM __SOURCE__
 WHERE run_id IS NOT NULL
 GROUP BY run_id

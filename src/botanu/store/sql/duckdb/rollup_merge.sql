@@ -33,6 +33,8 @@ UPDATE run_rollup SET
         THEN batch.outcome_value_amount ELSE run_rollup.outcome_value_amount END,
     outcome_reason = CASE WHEN batch.outcome_rank > coalesce(run_rollup.outcome_rank, -1)
         THEN batch.outcome_reason ELSE run_rollup.outcome_reason END,
+    outcome_source = CASE WHEN batch.outcome_rank > coalesce(run_rollup.outcome_rank, -1)
+        THEN batch.outcome_source ELSE run_rollup.outcome_source END,
     outcome_rank = greatest(run_rollup.outcome_rank, batch.outcome_rank)
 FROM __BATCH__ AS batch
 WHERE run_rollup.run_id = batch.run_id;

@@ -63,14 +63,20 @@ SELECT
     r.outcome_value_type,
     r.outcome_value_amount,
     r.outcome_reason,
+    -- who recorded the run's own outcome: 'auto' (its return or exception), else 'sdk'
+    CASE WHEN r.outcome_status IS NOT NULL
+        THEN CASE WHEN r.outcome_source = 'auto' THEN 'auto' ELSE 'sdk' END
+    END AS outcome_source,
     v.value_per_unit
 FROM run_rollup r
 LEFT JOIN valuations v ON v.value_type = r.outcome_value_type;
 
 -- All runs of one event and what they cost together. A run is replaced when a retry
--- names it (retry_of_run_id); the others stand. The final outcome is the latest-started
--- standing run's that has one, else 'pending'. Waste: the whole cost when the final outcome
--- is a failure, else the replaced runs' cost. A cost is NULL when any part is unpriced.
+-- names it (retry_of_run_id); the others stand. The final outcome is the event's latest
+-- late outcome (outcome_resolutions) when it has one, else the latest-started standing
+-- run's that has one, else 'pending'; a late outcome's value fields replace the run's only
+-- when it gives them. Waste: the whole cost when the final outcome is a failure, else the
+-- replaced runs' cost. A cost is NULL when any part is unpriced.
 CREATE OR REPLACE VIEW events AS
 WITH marked AS (
     SELECT
@@ -94,28 +100,50 @@ grouped AS (
             arg_max(run_id, started_at) FILTER (WHERE NOT replaced AND outcome_status IS NOT NULL),
             arg_max(run_id, started_at) FILTER (WHERE NOT replaced)
         ) AS final_run_id,
-        coalesce(
-            arg_max(outcome_status, started_at)
-                FILTER (WHERE NOT replaced AND outcome_status IS NOT NULL),
-            'pending'
-        ) AS final_outcome,
+        arg_max(outcome_status, started_at)
+            FILTER (WHERE NOT replaced AND outcome_status IS NOT NULL) AS run_outcome,
         arg_max(outcome_value_type, started_at)
-            FILTER (WHERE NOT replaced AND outcome_status IS NOT NULL) AS final_value_type,
+            FILTER (WHERE NOT replaced AND outcome_status IS NOT NULL) AS run_value_type,
         arg_max(outcome_value_amount, started_at)
-            FILTER (WHERE NOT replaced AND outcome_status IS NOT NULL) AS final_value_amount,
+            FILTER (WHERE NOT replaced AND outcome_status IS NOT NULL) AS run_value_amount,
+        arg_max(outcome_source, started_at)
+            FILTER (WHERE NOT replaced AND outcome_status IS NOT NULL) AS run_source,
         CASE WHEN coalesce(sum(unpriced_spans) FILTER (WHERE replaced), 0) = 0
             THEN coalesce(sum(priced_cost) FILTER (WHERE replaced), 0)
         END AS replaced_cost,
         sum(unpriced_spans) AS unpriced_spans
     FROM marked
     GROUP BY workflow, event_id
+),
+latest AS (
+    SELECT
+        event_id,
+        arg_max(status, (resolved_ns, trace_id, span_id)) AS status,
+        arg_max(value_type, (resolved_ns, trace_id, span_id)) AS value_type,
+        arg_max(value_amount, (resolved_ns, trace_id, span_id)) AS value_amount,
+        arg_max(source, (resolved_ns, trace_id, span_id)) AS source,
+        max(resolved_ns) AS resolved_ns
+    FROM outcome_resolutions
+    GROUP BY event_id
+),
+decided AS (
+    SELECT
+        g.* EXCLUDE (run_outcome, run_value_type, run_value_amount, run_source),
+        coalesce(l.status, g.run_outcome, 'pending') AS final_outcome,
+        coalesce(l.value_type, g.run_value_type) AS final_value_type,
+        coalesce(l.value_amount, g.run_value_amount) AS final_value_amount,
+        CASE WHEN l.status IS NOT NULL THEN coalesce(l.source, 'late') ELSE g.run_source END
+            AS outcome_source,
+        make_timestamp(l.resolved_ns // 1000) AS outcome_resolved_at
+    FROM grouped g
+    LEFT JOIN latest l ON l.event_id = g.event_id
 )
 SELECT
     * EXCLUDE (replaced_cost, unpriced_spans),
     CASE WHEN final_outcome IN ('failed', 'timeout', 'canceled', 'abandoned')
         THEN total_cost ELSE replaced_cost END AS wasted_cost,
     unpriced_spans
-FROM grouped;
+FROM decided;
 
 -- Per workflow, customer and tenant. Cost figures cover the events whose cost is fully
 -- known (events_unpriced says how many were left out); priced_cost is a lower bound over
