@@ -196,3 +196,33 @@ def test_a_store_from_before_late_outcomes_is_migrated(spans, tmp_path):
         with open_store(str(tmp_path / "late.duckdb")) as store:
             assert store.query("SELECT outcome_source FROM runs").rows == [("sdk",)]
             assert events(store)["T-1"][:2] == ("success", "sdk")
+
+
+def test_a_resolution_span_that_names_no_event_or_no_known_status_resolves_nothing(tmp_path):
+    """Spans from any sender: only one with an event id and a known status is a late
+    outcome; the others are kept as spans and change no event."""
+    from botanu.engine.records import SpanRecord
+
+    def resolution(span_id, **fields):
+        return SpanRecord(
+            trace_id="ab" * 16,
+            span_id=span_id,
+            name=semconv.OUTCOME_RESOLUTION_SPAN,
+            start_ns=1,
+            end_ns=2,
+            **fields,
+        )
+
+    with open_store(str(tmp_path / "odd.duckdb")) as store:
+        store.write(
+            [
+                resolution("1" * 16, outcome_status="failed"),  # no event id
+                resolution("2" * 16, event_id="T-1"),  # no status
+                resolution("3" * 16, event_id="T-1", outcome_status="reopened"),  # unknown
+                resolution("4" * 16, event_id="T-1", outcome_status="failed"),
+            ]
+        )
+        assert store.query("SELECT count(*) FROM spans").rows == [(4,)]
+        assert store.query("SELECT span_id, status FROM outcome_resolutions").rows == [
+            ("4" * 16, "failed")
+        ]

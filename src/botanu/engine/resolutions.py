@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from botanu import semconv as sc
+from botanu.models.run_context import RunStatus
 
 __all__ = ["RESOLUTION_COLUMNS", "resolutions"]
 
@@ -29,16 +30,18 @@ RESOLUTION_COLUMNS = {
 def resolutions(rows: Any) -> Any:
     """The late outcomes among a batch of spans (Arrow, span_rows shape), as Arrow columns
     named by `RESOLUTION_COLUMNS`; None when there are none (nearly every batch). A
-    resolution span without an event id or a status resolves nothing and is only kept as
-    a span."""
+    resolution span without an event id or a known status resolves nothing and is only
+    kept as a span."""
+    import pyarrow as pa
     import pyarrow.compute as pc
 
     names = rows.column("name")
     if not pc.any(pc.equal(names, sc.OUTCOME_RESOLUTION_SPAN)).as_py():
         return None
+    statuses = pa.array([status.value for status in RunStatus], pa.string())
     keep = pc.and_(
-        pc.equal(names, sc.OUTCOME_RESOLUTION_SPAN),
-        pc.and_(pc.is_valid(rows.column("event_id")), pc.is_valid(rows.column("outcome_status"))),
+        pc.and_(pc.equal(names, sc.OUTCOME_RESOLUTION_SPAN), pc.is_valid(rows.column("event_id"))),
+        pc.is_in(rows.column("outcome_status"), statuses),
     )
     found = rows.filter(keep)
     if found.num_rows == 0:
