@@ -75,3 +75,38 @@ def test_the_sections_examples_print_what_it_shows(tmp_path):
             )
             assert done.returncode == 0, done.stderr
             assert done.stdout.rstrip("\n") == expected, command
+
+
+def test_the_sections_rate_card_in_euros_prices_in_dollars(tmp_path):
+    """The section's rate card loads as written and converts at the rate of the day."""
+    from datetime import datetime, timezone
+    from decimal import Decimal
+
+    from botanu.engine.pricing import Pricer
+    from botanu.engine.records import SpanRecord
+
+    (card,) = re.findall(r"```yaml\n(.*?)```", SECTION, re.S)
+    path = tmp_path / "prices.yaml"
+    path.write_text(card)
+    pricer = Pricer(user_rate_card=path)
+    lines = []
+    for day in (datetime(2026, 3, 1), datetime(2026, 8, 1), datetime(2025, 6, 1)):
+        start = int(day.replace(tzinfo=timezone.utc).timestamp()) * 10**9
+        span = SpanRecord(
+            trace_id="ab" * 16,
+            span_id="cd" * 8,
+            name="chat",
+            start_ns=start,
+            end_ns=start + 1,
+            category="llm",
+            provider="vllm",
+            request_model="llama-3-70b",
+            input_tokens=1_000_000,
+            output_tokens=500_000,
+        )
+        lines.append(pricer.price(span))
+    euros = Decimal("0.05") + Decimal("0.10") / 2  # a million in, half a million out
+    assert [line.amount for line in lines[:2]] == [euros * Decimal("1.08"), euros * Decimal("1.10")]
+    assert all(line.currency == "USD" for line in lines)
+    assert (lines[1].detail or "").endswith("; EUR 0.1 at 1.1 USD/EUR from 2026-07-01")
+    assert (lines[2].amount, lines[2].source) == (None, "unpriced")  # before the first rate

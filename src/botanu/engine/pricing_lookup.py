@@ -1,6 +1,7 @@
 """Explaining a price: what one million tokens of each kind cost for a model on a day,
 priced through the same `Pricer` as real spans, so user rate cards show too. Each context
-tier (a higher rate for long prompts) is its own set of rows, base tier first."""
+tier (a higher rate for long prompts) is its own set of rows, base tier first. Rates are
+USD; a user price in another currency also shows its own figure and the rate used."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any
 from genai_prices.types import TieredPrices
 
 from botanu.engine.pricing import Pricer, price_context
+from botanu.engine.pricing._currency import split_note
 from botanu.engine.pricing._llm import LLMCatalog
 from botanu.engine.records import CostLine, SpanRecord
 from botanu.engine.service import default_pricer
@@ -76,6 +78,7 @@ class _Probe:
     ) -> None:
         self.pricer, self.provider, self.model, self.tier = pricer, provider, model, tier
         self.start_ns = int(when.timestamp() * 1e9)
+        self.day = when.date()
 
     def price(self, prompt: int, output: int = 0, **extra: int) -> CostLine | None:
         record = SpanRecord(
@@ -98,6 +101,20 @@ class _Probe:
     def amount(line: CostLine | None) -> Decimal | None:
         return line.amount if line is not None else None
 
+    def detail(self, line: CostLine | None, per_million: Decimal | None) -> str | None:
+        """The line's detail; a conversion note there (`EUR 0.05 at 1.08 USD/EUR ...`, the
+        probe call's amount) restated per million tokens, in the card's own currency."""
+        detail = line.detail if line is not None else None
+        card = self.pricer.user_rate_card
+        rate = card.usd_rate(self.day) if card is not None else None
+        if rate is None or isinstance(rate, str) or per_million is None:
+            return detail
+        split = split_note(detail, rate)
+        if split is None:  # not converted: a catalog price, or a multiplier on one
+            return detail
+        note = rate.note(rate.from_usd(per_million), " per million tokens")
+        return f"{split[0]}; {note}" if split[0] else note
+
 
 def _row(
     probe: _Probe,
@@ -118,7 +135,7 @@ def _row(
     rate = None
     if amount is not None:
         rate = (amount - (before or Decimal(0))) * MILLION / count
-    detail = line.detail if line is not None else None
+    detail = probe.detail(line, rate)
     if fee and amount is not None:
         plus = f"plus ${format(fee.normalize(), 'f')} per request"
         detail = f"{detail}; {plus}" if detail else plus

@@ -176,7 +176,7 @@ VALID_ENTRY = """\
         ),
         ("prices: []\n", 1, "version", "missing"),
         ("version: 2\nprices: []\n", 1, "version", "only version 1 is understood"),
-        ("version: 1\ncurrency: EUR\nprices: []\n", 2, "currency", "only USD is supported"),
+        ("version: 1\ncurrency: EUR\nprices: []\n", 2, "currency", "prices in EUR need a rate"),
         ("version: 1\nprices:\n  category: db\n", 3, "prices", "expected a list of price entries"),
         ("version: 1\n", 1, "prices", "missing"),
     ],

@@ -3,7 +3,9 @@ price each span. Spans are grouped by pricing key, one quote per key (kept acros
 batches), amounts applied in one DuckDB statement (price.sql); spans a quote cannot
 price exactly are priced one by one by the pricer. A reported 0 on a span with usage is
 priced by its quote, on the quote's lines that carry the pricer's note; a failed call
-without usage takes the quote's not-billed line where the quote gives it a line.
+without usage takes the quote's not-billed line where the quote gives it a line. Prices
+in another currency are applied in it and then converted row by row with the pricer's
+own `convert`, at the rate the quote holds for its day.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from importlib import resources
 from typing import Any
 
 from botanu.engine.batch import SpanBatch, stored_money
+from botanu.engine.pricing._currency import convert
 from botanu.engine.pricing._pricer import (
     QUANTITY_FIELDS,
     REQUEST_CATEGORIES,
@@ -128,6 +131,9 @@ class BulkPricer:
         line = result.column("line").combine_chunks()
         amount = result.column("amount").combine_chunks().cast(pa.decimal128(38, 18))
         detail = result.column("detail").combine_chunks().cast(pa.string())
+        converted = table.converted(line)
+        if converted is not None:  # before the reported-0 note, which follows the pricer's
+            amount, detail = table.to_usd(line, amount, detail, converted)
         zero = result.column("zero").combine_chunks()
         if zero.null_count < len(zero):  # details price.sql made keep the reported 0
             noted = pc.binary_join_element_wise(detail, pa.scalar(_NOTE), "; ")
@@ -240,13 +246,14 @@ def _price_by_quote(
         # request units as the pricer reads them: the float's shortest text (2.86, not
         # 2.8599999...); anything else is a whole count
         used = int(count) if units.unit != "request_units" else Decimal(repr(units_used))
-        amounts.append(units.pricer_amount(used))
+        priced, text = units.priced(used)  # in USD: converted before the store rounds it
+        amounts.append(stored_money(priced))
         if zero:  # a reported 0 not taken: the quote's noted line
             ids.append(_PER_QUOTE * j + 3)
-            details.append(with_reported_zero_note(units.detail(used)))
+            details.append(with_reported_zero_note(text))
         else:
             ids.append(_PER_QUOTE * j)
-            details.append(units.detail(used))
+            details.append(text)
     return (
         pc.replace_with_mask(line, mask, pa.array(ids, line.type)),
         pc.replace_with_mask(amount, mask, pa.array(amounts, amount.type)),
@@ -355,6 +362,48 @@ class _QuoteTable:
                     quote.not_billed if quote.absent is not None else None,
                 )
             )
+
+    def converted(self, line: Any) -> Any:
+        """Rows on a line whose prices are in another currency (price.sql priced them in
+        it), as a boolean mask; None when there are none."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        ids = [
+            _PER_QUOTE * j + offset
+            for j, quote in enumerate(self.quotes)
+            if quote.rate is not None
+            for offset in (0, 3)  # its own line, and that line for a reported 0 not taken
+        ]
+        if not ids:
+            return None
+        mask = pc.fill_null(pc.is_in(line, value_set=pa.array(ids, line.type)), False)
+        return mask if mask.true_count else None
+
+    def to_usd(self, line: Any, amount: Any, detail: Any, mask: Any) -> tuple[Any, Any]:
+        """The masked rows' amounts and details in USD, each through `convert` as the
+        pricer converts a line: the amount times the quote's rate, the detail noted."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        rows = pc.indices_nonzero(mask)
+        amounts, details = [], []
+        for at, native, made in zip(
+            pc.take(line, rows).to_pylist(),
+            pc.take(amount, rows).to_pylist(),
+            pc.take(detail, rows).to_pylist(),
+            strict=True,
+        ):
+            quote = self.quotes[at // _PER_QUOTE]
+            assert quote.line is not None  # a priced line, so price.sql gave an amount
+            assert native is not None
+            usd, text = convert(native, made if made is not None else quote.line.detail, quote.rate)
+            amounts.append(stored_money(usd))
+            details.append(text)
+        return (
+            pc.replace_with_mask(amount, mask, pa.array(amounts, amount.type)),
+            pc.replace_with_mask(detail, mask, pa.array(details, pa.string())),
+        )
 
     def add(self, line: CostLine | None) -> int | None:
         if line is None:

@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
 from botanu.engine.batch import stored_money
+from botanu.engine.pricing._currency import to_usd
 from botanu.engine.pricing._llm import LLMCatalog, price_with_entry, select_llm_entry
 from botanu.engine.pricing._rate_card import (
     RateCard,
@@ -58,7 +59,9 @@ class Pricer:
     2. a span whose status is error and that carries no usage, where the next sources
        would give a line: exactly $0, `source="not_billed"` (providers do not bill a
        request that failed before reporting usage, e.g. an HTTP 5xx);
-    3. the user rate card: its own prices, or a `multiplier` on the next source's price;
+    3. the user rate card: its own prices (converted into USD at the card's exchange rate
+       in force on the span's day; none in force: unpriced), or a `multiplier` on the
+       next source's price (a ratio: never converted);
     4. genai-prices for LLM spans, the shipped rate card for the rest;
     5. otherwise an unpriced line: amount None (never 0) and a `detail` saying why.
 
@@ -84,6 +87,9 @@ class Pricer:
         else:
             self.user_rate_card = load_rate_card(user_rate_card)
         self.rate_card = rate_card if rate_card is not None else shipped_rate_card()
+        if self.rate_card.currency != "USD":
+            # a user multiplier scales its prices as USD: they must be USD already
+            raise ValueError(f"the base rate card {self.rate_card.path} must be in USD")
         self._llm = LLMCatalog()
 
     @property
@@ -133,7 +139,7 @@ class Pricer:
         user = self.user_rate_card
         entry = select_llm_entry(user, record, record.model, when.date()) if user else None
         if user is not None and entry is not None and entry.token_prices:
-            return _user_llm_line(record, entry, user)
+            return _user_llm_line(record, entry, user, when.date())
         line = self._catalog_line(record, when)
         if user is not None and entry is not None and line.amount is not None:
             return _discounted(line, entry, user)
@@ -162,10 +168,10 @@ class Pricer:
         user = self.user_rate_card
         own = select(user, record, day) if user is not None else None
         if user is not None and own is not None and own.priced:
-            return _resource_line(record, own.priced, "user_rate_card", user.version)
+            return _resource_line(record, own.priced, "user_rate_card", user, day)
         shipped = select(self.rate_card, record, day)
         if shipped.priced:
-            line = _resource_line(record, shipped.priced, "rate_card", self.rate_card.version)
+            line = _resource_line(record, shipped.priced, "rate_card", self.rate_card, day)
             if user is not None and own is not None and own.multiplier and line.amount is not None:
                 return _discounted(line, own.multiplier, user)
             return line
@@ -233,11 +239,15 @@ def _why_no_rate(record: SpanRecord, day: date, not_yet: date | None) -> str:
     return f"no rate for {what}: add one to your rate card"
 
 
-def _user_llm_line(record: SpanRecord, entry: RateCardEntry, card: RateCard) -> CostLine:
+def _user_llm_line(record: SpanRecord, entry: RateCardEntry, card: RateCard, day: date) -> CostLine:
+    # the rate first: without one every span of the day is unpriced alike, whatever its usage
+    rate = card.usd_rate(day)
+    if isinstance(rate, str):
+        return _unpriced(record, rate, catalog_version=card.version)
     amount = price_with_entry(record, entry)
     if isinstance(amount, str):
         return _unpriced(record, amount)
-    return _line(
+    line = _line(
         record,
         amount,
         source="user_rate_card",
@@ -247,6 +257,7 @@ def _user_llm_line(record: SpanRecord, entry: RateCardEntry, card: RateCard) -> 
         effective_date=entry.effective_from,
         detail=f"{entry.label}: {entry.source}",
     )
+    return to_usd(line, rate)
 
 
 def _line(
@@ -275,21 +286,25 @@ def _line(
 
 
 def _resource_line(
-    record: SpanRecord, entries: list[RateCardEntry], source: PriceSource, version: str
+    record: SpanRecord, entries: list[RateCardEntry], source: PriceSource, card: RateCard, day: date
 ) -> CostLine:
+    rate = card.usd_rate(day)
+    if isinstance(rate, str):
+        return _unpriced(record, rate, catalog_version=card.version)
     priced = price_entries(record, entries)
     if priced.amount is None:
-        return _unpriced(record, f"{priced.names}: {priced.detail}", catalog_version=version)
-    return _line(
+        return _unpriced(record, f"{priced.names}: {priced.detail}", catalog_version=card.version)
+    line = _line(
         record,
         priced.amount,
         source=source,
-        catalog_version=version,
+        catalog_version=card.version,
         matched_provider=record.system,
         matched_model=priced.names,
         effective_date=priced.effective_date,
         detail=priced.detail,
     )
+    return to_usd(line, rate)
 
 
 def _discounted(line: CostLine, entry: RateCardEntry, card: RateCard) -> CostLine:

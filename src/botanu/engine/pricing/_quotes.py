@@ -2,12 +2,14 @@
 provider, models, service tier, system, operation, UTC day), so a batch is priced by
 applying a few quotes instead of pricing each span. A quote is read off the real
 `Pricer` with probe spans and checked against it; what it cannot express exactly is
-marked `FALLBACK` and left to `Pricer.price` span by span.
+marked `FALLBACK` and left to `Pricer.price` span by span. A quote of prices in another
+currency holds them in that currency with the rate in force on its day: the bulk pricer
+converts each amount with the pricer's own `convert`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
 from decimal import Context, Decimal
 from typing import Any
@@ -15,6 +17,7 @@ from typing import Any
 from genai_prices.types import ModelPrice, Usage
 
 from botanu.engine.batch import stored_money
+from botanu.engine.pricing._currency import ExchangeRate, convert, split_note
 from botanu.engine.pricing._llm import price_context, select_llm_entry
 from botanu.engine.pricing._pricer import Pricer, not_billed_line
 from botanu.engine.pricing._rate_card import RateCardEntry
@@ -97,6 +100,9 @@ class Quote:
     not_billed: Line | None = None  # a failed call's without usage, where it gets a line
     tokens: TokenRates | None = None
     units: UnitRate | None = None
+    # the line's prices are in this rate's currency: amounts and details go through
+    # `convert` (the line's own detail is the one before the conversion note)
+    rate: ExchangeRate | None = None
     fallback_reason: str = field(default="", compare=False)
 
 
@@ -150,16 +156,20 @@ class QuoteBook:
         present = price(self._probe(key, input_tokens=0, output_tokens=0))
         if present is None or present.amount is None:
             return Quote(FIXED, USAGE_TOKENS, Line.of(present), absent)
-        rates = self._token_rates(key)
-        if isinstance(rates, str):
-            return Quote(FALLBACK, USAGE_ALWAYS, fallback_reason=rates)
-        line = Line.of(present)
+        found = self._token_rates(key)
+        if isinstance(found, str):
+            return Quote(FALLBACK, USAGE_ALWAYS, fallback_reason=found)
+        rates, rate = found
+        line = _before_conversion(Line.of(present), rate)
+        if line is None:
+            return Quote(FALLBACK, USAGE_ALWAYS, fallback_reason="no conversion note")
         for counts in self._token_probes(rates):
             fields = {n: c for n, c in zip(_PROBE_FIELDS, counts, strict=True) if c is not None}
             got = price(self._probe(key, **fields))
-            if Line.of(got) != line or got is None or got.amount != rates.amount(counts):
+            amount, detail = convert(rates.amount(counts), line.detail, rate)
+            if got is None or Line.of(got) != replace(line, detail=detail) or got.amount != amount:
                 return Quote(FALLBACK, USAGE_ALWAYS, fallback_reason=f"probe {counts} differs")
-        return Quote(TOKENS, USAGE_TOKENS, line, absent, tokens=rates)
+        return Quote(TOKENS, USAGE_TOKENS, line, absent, tokens=rates, rate=rate)
 
     @staticmethod
     def _token_probes(rates: TokenRates) -> list[tuple[int | None, ...]]:
@@ -169,8 +179,9 @@ class QuoteBook:
                 probes.append((total, total // 4, total // 8, total // 16, 3, None))
         return probes
 
-    def _token_rates(self, key: Key) -> TokenRates | str:
-        """The per-token rates the pricer applies to this key, or why there are none."""
+    def _token_rates(self, key: Key) -> tuple[TokenRates, ExchangeRate | None] | str:
+        """The per-token rates the pricer applies to this key (in the currency of their
+        card, with the rate into USD), or why there are none."""
         pricer = self.pricer
         day = date.fromordinal(date(1970, 1, 1).toordinal() + key[7])
         when = datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
@@ -178,8 +189,13 @@ class QuoteBook:
         user = pricer.user_rate_card
         entry = select_llm_entry(user, probe, probe.model, day) if user is not None else None
         multiplier = Decimal(1)
-        if entry is not None and entry.token_prices:
+        rate: ExchangeRate | None = None
+        if user is not None and entry is not None and entry.token_prices:
             model_price = ModelPrice(**dict(entry.token_prices))
+            found_rate = user.usd_rate(day)
+            if isinstance(found_rate, str):
+                return found_rate
+            rate = found_rate
         else:
             if entry is not None and entry.multiplier is not None:
                 multiplier = entry.multiplier
@@ -198,7 +214,8 @@ class QuoteBook:
                 ).model_price
             except ValueError as exc:
                 return str(exc)
-        return token_rates(model_price, multiplier)
+        rates = token_rates(model_price, multiplier)
+        return rates if isinstance(rates, str) else (rates, rate)
 
     def _resource(self, key: Key) -> Quote:
         pricer, category = self.pricer, key[0]
@@ -206,8 +223,13 @@ class QuoteBook:
         probe = self._probe(key)
         user = pricer.user_rate_card
         own = select(user, probe, day) if user is not None else None
-        if own is not None and own.priced:
+        rate: ExchangeRate | None = None
+        if user is not None and own is not None and own.priced:
             entries, multiplier = own.priced, None
+            found = user.usd_rate(day)
+            if isinstance(found, str):  # no rate in force: the same unpriced line for all
+                return Quote(FIXED, USAGE_ALWAYS, Line.of(pricer.price(probe)))
+            rate = found
         else:
             shipped = select(pricer.rate_card, probe, day)
             entries = shipped.priced
@@ -222,16 +244,21 @@ class QuoteBook:
         if entry.unit is None or entry.unit not in UNIT_CODES or entry.price is None:
             return Quote(FALLBACK, USAGE_ALWAYS, fallback_reason=f"unit {entry.unit}")
         mult = multiplier.multiplier if multiplier is not None else None
-        rate = self._unit_rate(key, entry, mult)
-        if isinstance(rate, str):
-            return Quote(FALLBACK, USAGE_ALWAYS, fallback_reason=rate)
+        units = self._unit_rate(key, entry, mult, rate)
+        if isinstance(units, str):
+            return Quote(FALLBACK, USAGE_ALWAYS, fallback_reason=units)
         absent = Line.of(pricer.price(probe)) if entry.unit in _ABSENT_UNITS else None
-        return Quote(UNITS, USAGE_QUANTITY, rate[1], absent, units=rate[0])
+        return Quote(UNITS, USAGE_QUANTITY, units[1], absent, units=units[0], rate=rate)
 
     def _unit_rate(
-        self, key: Key, entry: RateCardEntry, multiplier: Decimal | None
+        self,
+        key: Key,
+        entry: RateCardEntry,
+        multiplier: Decimal | None,
+        rate: ExchangeRate | None,
     ) -> tuple[UnitRate, Line] | str:
-        """The entry as integers, its detail text read off priced probes, checked."""
+        """The entry as integers (in its card's currency), its detail text read off priced
+        probes, checked."""
         assert entry.unit is not None
         assert entry.price is not None
         unit, price, per, minimum = entry.unit, entry.price, entry.per, entry.minimum
@@ -250,13 +277,13 @@ class QuoteBook:
             (10**34 - 1) // price_e18 if price_e18 else _MAX_QTY,
             (bound2 - 1) // price2_e18 if price2_e18 else _MAX_QTY,
         )
-        texts = self._unit_texts(key, unit, minimum)
+        texts = self._unit_texts(key, unit, minimum, rate)
         if isinstance(texts, str):
             return texts
         line, d_rest, d_floor, min_e18 = texts
         if min_e18 is not None and min_e18 >= _MAX_E18:
             min_e18 = None
-        rate = UnitRate(
+        units = UnitRate(
             unit,
             price_e18,
             price2_e18,
@@ -269,44 +296,48 @@ class QuoteBook:
             d_rest,
             price,
             multiplier,
+            rate,
         )
-        differs = self._check_units(key, rate, line)
-        return differs if differs is not None else (rate, line)
+        differs = self._check_units(key, units, line)
+        return differs if differs is not None else (units, line)
 
-    def _check_units(self, key: Key, rate: UnitRate, line: Line) -> str | None:
+    def _check_units(self, key: Key, units: UnitRate, line: Line) -> str | None:
         """Why the unit rate disagrees with the pricer on some probe quantity, if it does
         (price.sql's exact formula, the Python twin and the detail text all checked)."""
         for qty in (*_UNIT_PROBES, 0, 123_456_789):
-            got = self._unit_line(key, rate.unit, qty)
+            got = self._unit_line(key, units.unit, qty)
             seen = Line.of(got)
             if got is None or got.amount is None or seen is None or seen.meta() != line.meta():
                 return f"probe {qty} differs"
-            used = 1 if rate.unit == "requests" else qty
-            exact = None if rate.unit == "request_units" else rate.amount_e18(used)
+            used = 1 if units.unit == "requests" else qty
+            exact = None if units.unit == "request_units" else units.amount_e18(used)
+            amount, detail = units.priced(used)
+            in_sql = None if exact is None else Decimal(exact).scaleb(-18)
             if (
-                got.detail != rate.detail(used)
-                or stored_money(got.amount) != rate.pricer_amount(used)
-                or (exact is not None and scaled(got.amount) != exact)
+                got.detail != detail
+                or stored_money(got.amount) != stored_money(amount)
+                or (in_sql is not None and got.amount != convert(in_sql, None, units.rate)[0])
             ):
                 return f"probe {qty} differs"
         return None
 
     def _unit_texts(
-        self, key: Key, unit: str, minimum: Decimal | None
+        self, key: Key, unit: str, minimum: Decimal | None, rate: ExchangeRate | None
     ) -> tuple[Line, str, str, int | None] | str:
-        """The line of a priced probe, its detail after "<qty> <unit>", the note of a
-        billed minimum, and the minimum's amount (when exact)."""
+        """The line of a priced probe (its detail before any conversion note), that
+        detail after "<qty> <unit>", the note of a billed minimum, and the minimum's
+        amount in the card's currency (when exact)."""
         first = self._unit_line(key, unit, _UNIT_PROBES[-1])
-        line = Line.of(first)
-        if first is None or first.amount is None or first.detail is None or line is None:
+        line = _before_conversion(Line.of(first), rate)
+        if first is None or first.amount is None or line is None or line.detail is None:
             return "no priced probe"
         head = f"{_UNIT_PROBES[-1] if unit != 'requests' else 1} {unit}"
-        if not first.detail.startswith(head):
+        if not line.detail.startswith(head):
             return "unexpected detail"
-        d_rest = first.detail[len(head) :]
+        d_rest = line.detail[len(head) :]
         if minimum is None or minimum <= 0:
             return line, d_rest, "", None
-        below = self._unit_line(key, unit, 0)
+        below = _before_conversion(Line.of(self._unit_line(key, unit, 0), keep_amount=True), rate)
         if below is None or below.detail is None or not below.detail.endswith(d_rest):
             return "unexpected detail below the minimum"
         d_floor = below.detail[len(f"0 {unit}") : len(below.detail) - len(d_rest)]
@@ -315,6 +346,18 @@ class QuoteBook:
     def _unit_line(self, key: Key, unit: str, qty: int) -> CostLine | None:
         name = _UNIT_FIELDS.get(unit)
         return self.pricer.price(self._probe(key, **({name: qty} if name else {})))
+
+
+def _before_conversion(line: Line | None, rate: ExchangeRate | None) -> Line | None:
+    """A probe's line as it was in its card's currency (None: it was not converted as
+    `convert` does): the detail before the conversion note, the amount before the rate."""
+    if line is None or rate is None:
+        return line
+    split = split_note(line.detail, rate)
+    if split is None:
+        return None
+    amount = None if line.amount is None else rate.from_usd(line.amount)
+    return replace(line, detail=split[0], amount=amount)
 
 
 # units whose quantity a span may not report (objects, messages and requests default to one)

@@ -18,6 +18,12 @@ from typing import Literal, get_args
 
 import yaml
 
+from botanu.engine.pricing._currency import (
+    ExchangeRate,
+    ExchangeRates,
+    read_currency,
+    read_exchange_rates,
+)
 from botanu.engine.records import Category
 from botanu.exceptions import BotanuError
 
@@ -59,7 +65,7 @@ _UNITS: tuple[Unit, ...] = get_args(Unit)
 _COMMON_FIELDS = ("name", "category", "effective_from", "source", "multiplier")
 _LLM_FIELDS = ("provider", "model", *TOKEN_PRICE_FIELDS)
 _RESOURCE_FIELDS = ("system", "operation", "unit", "per", "price", "minimum")
-_TOP_FIELDS = ("version", "currency", "prices")
+_TOP_FIELDS = ("version", "currency", "exchange_rates", "prices")
 
 # Real rate cards are a few KB (the shipped one ~10 KB, ~60 entries); 1 MiB holds some 6,000
 # entries and parses in seconds, while a 100 MB file took minutes and gigabytes.
@@ -122,22 +128,33 @@ class RateCardEntry:
 
 @dataclass(frozen=True, slots=True)
 class RateCard:
-    """A validated rate card. `version` names the file and a hash of its bytes."""
+    """A validated rate card. `version` names the file and a hash of its bytes (rates
+    included). Prices are in `currency`; `exchange_rates` turn them into USD."""
 
     path: str
     version: str
     entries: tuple[RateCardEntry, ...]
     currency: str = "USD"
+    exchange_rates: tuple[ExchangeRate, ...] = ()
     _by_category: Mapping[str, tuple[RateCardEntry, ...]] = field(
         init=False, repr=False, compare=False
     )
+    _rates: ExchangeRates = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         index = {c: tuple(e for e in self.entries if e.category == c) for c in _CATEGORIES}
         object.__setattr__(self, "_by_category", index)
+        object.__setattr__(self, "_rates", ExchangeRates(self.exchange_rates, self.path))
 
     def entries_for(self, category: Category) -> tuple[RateCardEntry, ...]:
         return self._by_category[category]
+
+    def usd_rate(self, day: date) -> ExchangeRate | str | None:
+        """The rate that turns this card's prices into USD on `day`: None for a USD card,
+        else the rate in force, or why there is none (the span is then unpriced)."""
+        if self.currency == "USD":
+            return None
+        return self._rates.in_force(self.currency, day)
 
 
 def load_rate_card(path: str | os.PathLike[str]) -> RateCard:
@@ -188,21 +205,21 @@ def parse_rate_card(data: bytes | str, path: str, *, version: str | None = None)
         raise reader.error(root, "version", "missing (write 'version: 1')")
     if reader.integer(top["version"], "version") != 1:
         raise reader.error(top["version"], "version", "only version 1 is understood")
-    currency = "USD"
-    if "currency" in top:
-        currency = reader.text(top["currency"], "currency").upper()
-        if currency != "USD":
-            # genai-prices and the shipped card are in USD; mixed currencies would not add up
-            raise reader.error(
-                top["currency"], "currency", f"only USD is supported, got {currency!r}"
-            )
+    rates = read_exchange_rates(reader, top["exchange_rates"]) if "exchange_rates" in top else ()
+    currency = read_currency(reader, top["currency"], rates) if "currency" in top else "USD"
     if "prices" not in top:
         raise reader.error(root, "prices", "missing (a list of price entries)")
     items = top["prices"]
     if not isinstance(items, yaml.SequenceNode):
         raise reader.error(items, "prices", "expected a list of price entries")
     entries = tuple(reader.entry(node, f"prices[{i}]") for i, node in enumerate(items.value))
-    return RateCard(path=path, version=version or path, entries=entries, currency=currency)
+    return RateCard(
+        path=path,
+        version=version or path,
+        entries=entries,
+        currency=currency,
+        exchange_rates=rates,
+    )
 
 
 def _too_big(path: str) -> RateCardError:
@@ -272,13 +289,19 @@ class _Reader:
         except ValueError:
             raise self.error(node, field, f"expected a whole number, got {_shown(raw)}") from None
 
-    def decimal(self, node: yaml.Node, field: str, maximum: Decimal = MAX_PRICE) -> Decimal:
+    def decimal(
+        self,
+        node: yaml.Node,
+        field: str,
+        maximum: Decimal = MAX_PRICE,
+        example: str = 'a price such as "0.40"',
+    ) -> Decimal:
         # the scalar's own text, never a float: 0.1 stays exactly 0.1
-        raw = self.scalar(node, field, _NUMBER_TAGS, 'a price such as "0.40"')
+        raw = self.scalar(node, field, _NUMBER_TAGS, example)
         try:
             value = Decimal(raw.replace("_", ""))
         except InvalidOperation:
-            problem = f'expected a price such as "0.40", got {_shown(raw)}'
+            problem = f"expected {example}, got {_shown(raw)}"
             raise self.error(node, field, problem) from None
         if not value.is_finite() or value < 0:
             problem = f"expected a finite amount of 0 or more, got {_shown(raw)}"

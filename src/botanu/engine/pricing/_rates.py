@@ -14,6 +14,7 @@ from typing import Any
 
 from genai_prices.types import ModelInfo, ModelPrice, TieredPrices, TimeOfDateConstraint
 
+from botanu.engine.pricing._currency import ExchangeRate, convert
 from botanu.engine.records import CostLine
 
 __all__ = ["Line", "TokenRates", "UnitRate", "scaled", "time_of_day", "token_rates"]
@@ -99,7 +100,8 @@ class TokenRates:
 
 @dataclass(frozen=True, slots=True)
 class UnitRate:
-    """One rate-card entry in integers: amount = quantity * price / per (in 1e-18 USD)."""
+    """One rate-card entry in integers: amount = quantity * price / per (in 1e-18 of the
+    card's currency; `rate` turns it into USD, None: it is USD)."""
 
     unit: str
     price_e18: int  # the entry's price
@@ -113,11 +115,12 @@ class UnitRate:
     d_rest: str
     price: Decimal = Decimal(0)
     multiplier: Decimal | None = None
+    rate: ExchangeRate | None = None
 
     @property
     def step(self) -> int:
         """The fewest units whose price (before and after a multiplier) is a whole number
-        of 1e-18 USD: a quantity that is a multiple of it is priced exactly."""
+        of 1e-18: a quantity that is a multiple of it is priced exactly."""
         steps = [self.per // gcd(p, self.per) for p in (self.price_e18, self.price2_e18)]
         return lcm(*steps)
 
@@ -137,11 +140,10 @@ class UnitRate:
         below = self.minimum is not None and qty < self.minimum
         return f"{qty}{self.d_unit}{self.d_floor if below else ''}{self.d_rest}"
 
-    def pricer_amount(self, qty: int | Decimal) -> Decimal:
-        """What the pricer makes of `qty` units, rounding included, step by step as
-        `price_entries` and a multiplier do (for quantities price.sql cannot price
-        exactly: no span has to be turned back into a record for it)."""
-        from botanu.engine.batch import stored_money
+    def priced(self, qty: int | Decimal) -> tuple[Decimal, str | None]:
+        """What the pricer makes of `qty` units: amount (USD, before the store rounds it)
+        and detail, step by step as `price_entries`, a multiplier and `convert` do (for
+        quantities price.sql cannot price exactly: no span is turned back into a record)."""
         from botanu.engine.pricing._resources import _MONEY
 
         used = qty if isinstance(qty, Decimal) else Decimal(qty)
@@ -149,9 +151,7 @@ class UnitRate:
         amount = _MONEY.divide(_MONEY.multiply(billed, self.price), Decimal(self.per))
         if self.multiplier is not None:
             amount = amount * self.multiplier  # the host's context, as the pricer's is
-        result = stored_money(amount)
-        assert result is not None
-        return result
+        return convert(amount, self.detail(qty), self.rate)
 
 
 def scaled(value: Decimal) -> int | None:
