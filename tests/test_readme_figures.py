@@ -44,37 +44,25 @@ def test_the_section_shows_each_rule_with_an_example():
 
 def test_the_sections_examples_print_what_it_shows(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BOTANU_", "OTEL_"))}
-    env["COLUMNS"] = "200"
+
+    def run(*argv):
+        done = subprocess.run(
+            argv, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
     files = iter(FILES)
     for kind, text in steps():
         if kind == "python":
             example = next(files)
             assert text == example.read_text(), example.name
-            done = subprocess.run(
-                [sys.executable, str(example)],
-                cwd=tmp_path,
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=120,
-                check=False,
-            )
-            assert done.returncode == 0, done.stderr
+            run(sys.executable, str(example))
             continue
         for command, expected in commands(text):
             argv = shlex.split(command)
             assert argv[0] == "botanu"
-            done = subprocess.run(
-                [str(BOTANU), *argv[1:]],
-                cwd=tmp_path,
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=120,
-                check=False,
-            )
-            assert done.returncode == 0, done.stderr
-            assert done.stdout.rstrip("\n") == expected, command
+            assert run(str(BOTANU), *argv[1:]).rstrip("\n") == expected, command
 
 
 def test_the_sections_rate_card_in_euros_prices_in_dollars(tmp_path):

@@ -17,8 +17,8 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from botanu import resolve_outcome
 from botanu.cli.main import cli
-from botanu.sdk.span_helpers import send_resolution
 
 APP = textwrap.dedent(
     """
@@ -136,7 +136,7 @@ def test_botanu_outcome_and_an_otlp_file_work_on_the_store_file(server_factory, 
     provider = TracerProvider()
     captured = InMemorySpanExporter()
     provider.add_span_processor(SimpleSpanProcessor(captured))
-    send_resolution(provider.get_tracer("test"), "T-0", "success", source="evaluator")
+    resolve_outcome("T-0", "success", source="evaluator", tracer_provider=provider)
     otlp = tmp_path / "late.pb"
     otlp.write_bytes(encode_spans(captured.get_finished_spans()).SerializeToString())
     invoke(server.store, "ingest", str(otlp))

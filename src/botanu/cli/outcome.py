@@ -5,7 +5,9 @@ stored in the store file, or sent to the `botanu serve` that holds it."""
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import click
 
@@ -13,6 +15,9 @@ from botanu.cli._stores import served
 from botanu.exceptions import BotanuWarning
 from botanu.models.run_context import RunStatus
 from botanu.store import StoreError, open_store
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace import TracerProvider
 
 __all__ = ["outcome"]
 
@@ -41,14 +46,20 @@ def outcome(
 ) -> None:
     """Record EVENT_ID's outcome now: it wins over its runs' own in events and reports
     (the latest one recorded wins); each run keeps its own in `runs`."""
-    payload = _resolution_span(
-        event_id,
-        status,
-        value_type=value_type,
-        value_amount=value_amount,
-        reason=reason,
-        source=source,
-        at=_when(at_text),
+    from botanu.sdk.span_helpers import resolve_outcome
+
+    at = _when(at_text)
+    payload = _span_of(
+        lambda provider: resolve_outcome(
+            event_id,
+            status,
+            value_type=value_type,
+            value_amount=value_amount,
+            reason=reason,
+            source=source,
+            at=at,
+            tracer_provider=provider,
+        )
     )
     try:
         where = _deliver(store_url, payload)
@@ -66,45 +77,28 @@ def _when(text: str | None) -> datetime | None:
         raise click.BadParameter(f"{text!r} is not an ISO 8601 time", param_hint="--at") from None
 
 
-def _resolution_span(
-    event_id: str,
-    status: str,
-    *,
-    value_type: str | None,
-    value_amount: float | None,
-    reason: str | None,
-    source: str,
-    at: datetime | None,
-) -> bytes:
-    """The late outcome's span as OTLP protobuf; an argument the SDK would warn about is
-    an error here, and nothing is sent."""
+def _span_of(send: Callable[[TracerProvider], None]) -> bytes:
+    """What `send` records on a provider of its own, as OTLP protobuf; a warning the SDK
+    gives (an argument it cannot use) is an error here, and nothing is sent."""
     from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
     from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import SimpleSpanProcessor
     from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-    from botanu.sdk.span_helpers import send_resolution
-
     provider = TracerProvider(resource=Resource({"service.name": "botanu-cli"}))
     captured = InMemorySpanExporter()
     provider.add_span_processor(SimpleSpanProcessor(captured))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", BotanuWarning)
-        send_resolution(
-            provider.get_tracer("botanu.cli"),
-            event_id,
-            status,
-            value_type=value_type,
-            value_amount=value_amount,
-            reason=reason,
-            source=source,
-            at=at,
-        )
+        send(provider)
     problems = [str(w.message) for w in caught if issubclass(w.category, BotanuWarning)]
     if problems:
         raise click.UsageError(problems[0])
-    return bytes(encode_spans(captured.get_finished_spans()).SerializeToString())
+    spans = captured.get_finished_spans()
+    if not spans:  # an error inside botanu, logged and swallowed as on a request path
+        raise click.ClickException("the outcome was not recorded (see the log above)")
+    return bytes(encode_spans(spans).SerializeToString())
 
 
 def _deliver(store_url: str | None, payload: bytes) -> str:

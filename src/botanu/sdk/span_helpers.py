@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from opentelemetry.context import Context
-from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
+from opentelemetry.trace import Span, SpanKind, Status, StatusCode, TracerProvider
 
 from botanu import semconv
 from botanu._internal.fast_attributes import write_attributes
@@ -103,57 +103,30 @@ def resolve_outcome(
     source: str = RESOLVE_SOURCE,
     metadata: Mapping[str, Any] | None = None,
     at: datetime | None = None,
+    tracer_provider: TracerProvider | None = None,
 ) -> None:
     """Record an event's outcome after its runs ended: a ticket reopened, an order
     refunded, a reviewer's or evaluator's verdict. `source` names who decided
-    ("zendesk", "review"); `at` when (default: now; a naive datetime is local time).
+    ("zendesk", "review"); `at` when (default: now; a naive datetime is local time);
+    `tracer_provider` where the span goes (default: botanu's, as every run's).
 
     The event's latest late outcome wins over its runs' own in `events` and reports; each
     run keeps its own in `runs`. Value fields replace the runs' only when given. It is
     sent as a span of its own (no parent, never part of a run), so it goes wherever spans
     go: `botanu serve`, a Collector into ClickHouse, OTLP files."""
-    send_resolution(
-        _runtime.state.tracer,
-        event_id,
-        status,
-        value_type=value_type,
-        value_amount=value_amount,
-        confidence=confidence,
-        reason=reason,
-        source=source,
-        metadata=metadata,
-        at=at,
-    )
-
-
-def send_resolution(
-    tracer: Tracer,
-    event_id: str,
-    status: str | RunStatus,
-    *,
-    value_type: str | None = None,
-    value_amount: float | None = None,
-    confidence: float | None = None,
-    reason: str | None = None,
-    source: str = RESOLVE_SOURCE,
-    metadata: Mapping[str, Any] | None = None,
-    at: datetime | None = None,
-) -> bool:
-    """`resolve_outcome` through `tracer` (the CLI's `botanu outcome` has its own);
-    whether the span was sent. Misuse is a `BotanuWarning`."""
     status_text = status.value if isinstance(status, RunStatus) else status
     if status_text not in _STATUSES:
         warn_misuse(
             f"resolve_outcome: unknown status {status!r}; use one of {_STATUS_LIST}. "
             "The outcome was not recorded."
         )
-        return False
+        return
     problem = _key_problem("event_id", event_id, _MAX_EVENT_ID) or _key_problem(
         "source", source, _MAX_SOURCE
     )
     if problem:
         warn_misuse(f"resolve_outcome({status_text!r}): {problem}. The outcome was not recorded.")
-        return False
+        return
     attributes: dict[str, _AttributeValue] = {
         semconv.EVENT_ID: event_id,
         semconv.OUTCOME_STATUS: status_text,
@@ -169,6 +142,11 @@ def send_resolution(
     if metadata:
         attributes.update(_metadata_attributes(metadata))
     when = _epoch_ns(at)
+    tracer = (
+        _runtime.state.tracer
+        if tracer_provider is None
+        else tracer_provider.get_tracer(_runtime.INSTRUMENTATION_NAME)
+    )
     # an empty parent context: a root span with no run's baggage, in no run
     span = tracer.start_span(
         semconv.OUTCOME_RESOLUTION_SPAN,
@@ -178,7 +156,6 @@ def send_resolution(
         start_time=when,
     )
     span.end(end_time=when)
-    return True
 
 
 def _key_problem(name: str, value: object, limit: int) -> str | None:
