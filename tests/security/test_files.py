@@ -82,16 +82,36 @@ def run_cli(*args: str, memory: int | None = None, env: dict[str, str] | None = 
     )
 
 
+# `python -m botanu.cli` that writes its own peak resident memory (VmHWM, which a new
+# program starts afresh) to the file named by its first argument when it exits. The
+# kernel's rusage of the child is not used: Linux carries the high-water mark across
+# exec, so it would include the test process's own memory at the fork.
+_MEASURED_CLI = """
+import atexit, sys
+from botanu.cli.main import main
+
+def peak(path=sys.argv.pop(1)):
+    with open("/proc/self/status") as status, open(path, "w") as out:
+        out.write(next(line for line in status if line.startswith("VmHWM:")).split()[1])
+
+atexit.register(peak)
+sys.argv[0] = "botanu"
+main()
+"""
+
+
 def run_measured(*args: str, output: Path) -> tuple[int, str, int]:
-    """`python -m botanu.cli ARGS` in a subprocess: its exit code, output and peak
-    resident memory in bytes (from the kernel's accounting of that one child)."""
+    """`botanu ARGS` in a subprocess: its exit code, output and peak resident memory in
+    bytes (as the child itself saw it)."""
+    peak = output.with_suffix(".peak")
     with output.open("wb") as sink:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "botanu.cli", *args], stdout=sink, stderr=subprocess.STDOUT
+        done = subprocess.run(
+            [sys.executable, "-c", _MEASURED_CLI, str(peak), *args],
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            check=False,
         )
-        _, status, usage = os.wait4(process.pid, 0)
-    process.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
-    return process.returncode, output.read_text(), usage.ru_maxrss * 1024  # KiB on Linux
+    return done.returncode, output.read_text(), int(peak.read_text()) * 1024  # kB
 
 
 # --- botanu ingest -----------------------------------------------------------------------
