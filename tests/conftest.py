@@ -57,3 +57,25 @@ def run_python(tmp_path: Path):
         return done
 
     return run
+
+
+# What makes a test slow: it starts a server, a browser, chDB or another Python process.
+# Such tests are marked `slow` (left out by `pytest -m "not slow"`, the quick tier); files
+# whose every test is slow in another way say so with `pytestmark = pytest.mark.slow`.
+SLOW_FIXTURES = frozenset(
+    {
+        "server_factory",  # botanu serve
+        "collector",  # chDB
+        "chdb_client",
+        "chdb_folder",
+        "run_python",  # a Python process
+        "browser",  # Chromium
+        "store_path",  # the dashboard's store, made by botanu demo in a process
+    }
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if SLOW_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)

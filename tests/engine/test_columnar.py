@@ -17,6 +17,8 @@ from botanu.engine.ingest import RawSpan, decode_json
 from botanu.engine.ingest import normalize as normalize_one
 from botanu.engine.ingest.columnar import normalize_batch
 
+pytestmark = pytest.mark.slow  # a long property run
+
 
 def normalize(raw):
     """`normalize`, with the reported cost as the batch (and the store) keeps it."""

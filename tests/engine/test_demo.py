@@ -8,9 +8,12 @@ import subprocess
 import sys
 from decimal import Decimal
 
+import pytest
 from click.testing import CliRunner
 
 from botanu.cli import cli
+
+pytestmark = pytest.mark.slow  # runs botanu demo in a process
 
 
 def run_demo(tmp_path):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -15,6 +16,8 @@ from botanu.engine.ingest.normalize import _as_text
 from botanu.engine.pricing import Pricer
 from botanu.engine.service import ingest_payloads
 from botanu.store import open_store
+
+pytestmark = pytest.mark.slow  # a long property run
 
 T0 = 1_793_534_400_000_000_000  # 2026-11-01
 # stored rows with their attributes as the `spans` view shows them: which promoted

@@ -9,12 +9,15 @@ from decimal import Decimal
 from importlib import resources
 
 import duckdb
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from botanu.engine.records import CostLine, SpanRecord
 from botanu.store import open_store
 from botanu.store.duckdb_store import _rollup_sql
+
+pytestmark = pytest.mark.slow  # a long property run
 
 T0 = 1_763_000_000_000_000_000
 ROLLUP_ORDER = "SELECT * FROM ({}) ORDER BY run_id"

@@ -14,6 +14,8 @@ from tests.serve.conftest import Server
 
 from botanu.cli import cli
 
+pytestmark = pytest.mark.slow  # runs the demo in a process, and botanu serve
+
 ROI = """
 SELECT
     workflow,

@@ -21,6 +21,8 @@ import uvicorn
 
 from .conftest import Server, export
 
+pytestmark = pytest.mark.slow  # starts botanu serve on damaged stores
+
 SPANS = 8
 # exports stored before the damage: the first and the last number spread their start
 # times wide, so every later export falls inside the stored time window (a write then

@@ -14,6 +14,8 @@ import pytest
 
 from .conftest import Server, export, request
 
+pytestmark = pytest.mark.slow  # starts botanu serve on a full disk
+
 SPANS = 8  # an export: small, so the journal still takes some while the store cannot
 
 

@@ -18,6 +18,8 @@ from tests.security.conftest import export
 from botanu.cli.main import cli
 from botanu.engine.pricing import RateCardError, load_rate_card
 
+pytestmark = pytest.mark.slow  # the CLI in processes over files of hundreds of MB
+
 MIB = 1024 * 1024
 # Address space for a `botanu ingest` subprocess: the interpreter, DuckDB and Arrow map
 # ~1.3 GB before reading anything.

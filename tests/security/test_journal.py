@@ -22,6 +22,8 @@ from botanu.store import open_store
 
 from .conftest import export
 
+pytestmark = pytest.mark.slow  # starts botanu serve, and the journal under faults
+
 KIND = 1
 HEADER = struct.Struct("<4sBII")  # magic, kind, length, crc32: the journal's record header
 SEGMENT = "000000000001.journal"

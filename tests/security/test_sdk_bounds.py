@@ -27,6 +27,8 @@ from botanu import (
 )
 from botanu.sdk.config import BotanuConfig
 
+pytestmark = pytest.mark.slow  # Python processes exporting to endpoints that misbehave
+
 # A 60 KB baggage header that names a run: far over the W3C limit of 8192 bytes.
 HUGE_BAGGAGE = "botanu.run_id=caller-run,botanu.workflow=w," + ",".join(
     f"k{i}={'v' * 50}" for i in range(1100)

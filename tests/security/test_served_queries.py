@@ -17,6 +17,8 @@ import pytest
 
 from .conftest import Server, export, request
 
+pytestmark = pytest.mark.slow  # starts botanu serve
+
 
 def query(url, sql, *, timeout=60, content_type="application/json", **headers):
     body = json.dumps({"sql": sql}).encode()

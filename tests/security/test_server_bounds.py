@@ -14,7 +14,11 @@ import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import pytest
+
 from .conftest import export, request
+
+pytestmark = pytest.mark.slow  # starts botanu serve
 
 
 def post(url, body, **headers):

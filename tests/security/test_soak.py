@@ -23,6 +23,8 @@ from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Sp
 
 from .conftest import Server, export, request
 
+pytestmark = pytest.mark.slow  # a server under load, killed and replayed
+
 BUDGET = 3072 * 1024 * 1024  # botanu serve's default --memory-budget
 BIG = 15 * 1024 * 1024
 BIG_FIRST = 10_000_000  # span numbers of the big exports (the small ones count from 0)

@@ -11,6 +11,8 @@ import pytest
 
 from .conftest import Server, export
 
+pytestmark = pytest.mark.slow  # starts botanu serve
+
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):

@@ -18,6 +18,8 @@ from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 
 from .conftest import Server, export, request
 
+pytestmark = pytest.mark.slow  # starts botanu serve
+
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):

@@ -19,6 +19,8 @@ from botanu.store.duckdb_store import DuckDBStore
 
 from .conftest import export
 
+pytestmark = pytest.mark.slow  # a long property run against the receiver
+
 VALID = export(0, 3)
 JSON_VALID = json.dumps(
     {

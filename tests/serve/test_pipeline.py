@@ -17,6 +17,8 @@ from botanu.store.duckdb_store import DuckDBStore
 
 from .conftest import export
 
+pytestmark = pytest.mark.slow  # the serve pipeline's threads over many writes
+
 ROWS = "SELECT * FROM span_costs ORDER BY trace_id, span_id"
 RUNS = "SELECT * FROM runs ORDER BY run_id"
 

@@ -359,7 +359,10 @@ class StubModelServer:
 
     def __init__(self) -> None:
         self._server = self.HTTPServer(("127.0.0.1", 0), _Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        # a 50 ms poll: stopping waits at most that long (the default, 0.5 s)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.05,), daemon=True
+        )
 
     @property
     def anthropic_base_url(self) -> str:

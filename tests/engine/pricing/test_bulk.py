@@ -386,6 +386,7 @@ def spans(draw):
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
+@pytest.mark.slow  # a long property run
 @SETTINGS
 @given(records=spans())
 def test_generated_spans_are_priced_alike(pricers, records):
@@ -393,6 +394,7 @@ def test_generated_spans_are_priced_alike(pricers, records):
     assert_same(bulk, pricer, records)
 
 
+@pytest.mark.slow  # a long property run
 @SETTINGS
 @given(records=spans())
 def test_generated_spans_are_priced_alike_with_a_user_rate_card(user_pricers, records):

@@ -238,6 +238,7 @@ def test_a_malformed_currency_or_rate_names_file_line_and_field(
     assert problem in str(error)
 
 
+@pytest.mark.slow  # writes and parses a rate card of 10,001 rates
 def test_the_number_of_rates_is_bounded(rate_card_file):
     rates = "".join(
         f"  - {{currency: EUR, from: {date.fromordinal(730_000 + i)}, usd: 1}}\n"
@@ -410,6 +411,7 @@ def test_many_spans_of_one_day_are_converted_by_their_quote(eur):
 SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
+@pytest.mark.slow  # a long property run
 @SETTINGS
 @given(records=BULK.spans())
 def test_generated_spans_are_priced_alike_with_a_euro_card(eur, records):

@@ -8,6 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.slow  # runs each example in a process
+
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples" / "integrations"
 
 

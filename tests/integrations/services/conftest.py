@@ -45,7 +45,7 @@ def serve_asgi(app: Any) -> Iterator[str]:
 def serve_wsgi(app: Any) -> Iterator[str]:
     """`app` under a real threaded werkzeug server; yields its base URL."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_port}"

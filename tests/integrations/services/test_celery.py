@@ -22,6 +22,8 @@ from botanu.integrations import celery as botanu_celery
 
 from .conftest import wait_until
 
+pytestmark = pytest.mark.slow  # a real Celery worker
+
 RESULT_TIMEOUT = 30
 tracer = trace.get_tracer("tests.celery")
 
