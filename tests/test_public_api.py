@@ -119,3 +119,10 @@ def test_misuse_warnings_turned_into_errors_reach_the_app_not_the_internal_log(
             with pytest.raises(botanu.BotanuWarning, match="unknown status"):
                 botanu.emit_outcome("succes")
     assert [r for r in caplog.records if r.name == "botanu"] == []
+
+
+def test_the_outcome_statuses_are_one_list():
+    """`RunStatus` (the SDK's) and semconv's statuses (the engine's, the CLI's) agree."""
+    from botanu import RunStatus, semconv
+
+    assert tuple(status.value for status in RunStatus) == semconv.OUTCOME_STATUSES

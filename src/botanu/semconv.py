@@ -64,6 +64,8 @@ OUTCOME_METADATA_PREFIX: Final = "botanu.outcome.metadata."
 OUTCOME_SOURCE: Final = "botanu.outcome.source"
 OUTCOME_SOURCE_SDK: Final = "sdk"
 OUTCOME_SOURCE_AUTO: Final = "auto"
+# the values of OUTCOME_STATUS (`RunStatus`); the last four are failures (waste)
+OUTCOME_STATUSES: Final = ("success", "partial", "failed", "timeout", "canceled", "abandoned")
 # keys of the outcome event's attributes, as the Outcomes seed shows them
 EVENT_STATUS: Final = "status"
 EVENT_VALUE_TYPE: Final = "value_type"

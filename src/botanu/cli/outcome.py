@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING
 
 import click
 
+from botanu import semconv
 from botanu.cli._stores import served
 from botanu.exceptions import BotanuWarning
-from botanu.models.run_context import RunStatus
 from botanu.store import StoreError, open_store
 
 if TYPE_CHECKING:
@@ -26,7 +26,7 @@ _CLI_SOURCE = "cli"  # the source of a late outcome recorded by hand
 
 @click.command()
 @click.argument("event_id")
-@click.argument("status", type=click.Choice([s.value for s in RunStatus]))
+@click.argument("status", type=click.Choice(semconv.OUTCOME_STATUSES))
 @click.option("--value-type", help="What the outcome delivered, e.g. tickets_resolved.")
 @click.option("--value-amount", type=float, help="How much of it.")
 @click.option("--reason", help="Why, e.g. 'ticket reopened'.")

@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 from botanu import semconv as sc
-from botanu.models.run_context import RunStatus
 
 __all__ = ["RESOLUTION_COLUMNS", "resolutions"]
 
@@ -38,7 +37,7 @@ def resolutions(rows: Any) -> Any:
     names = rows.column("name")
     if not pc.any(pc.equal(names, sc.OUTCOME_RESOLUTION_SPAN)).as_py():
         return None
-    statuses = pa.array([status.value for status in RunStatus], pa.string())
+    statuses = pa.array(sc.OUTCOME_STATUSES, pa.string())
     keep = pc.and_(
         pc.and_(pc.equal(names, sc.OUTCOME_RESOLUTION_SPAN), pc.is_valid(rows.column("event_id"))),
         pc.is_in(rows.column("outcome_status"), statuses),
