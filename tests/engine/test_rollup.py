@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from botanu.engine.records import CostLine, SpanRecord
 from botanu.store import open_store
-from botanu.store.duckdb_store import _rollup_sql
+from botanu.store._rollup import rollup_sql
 
 pytestmark = pytest.mark.slow  # a long property run
 
@@ -68,7 +68,7 @@ def spans_and_lines(draw):
 
 def rollups(store):
     kept = store.query(ROLLUP_ORDER.format("SELECT * FROM run_rollup")).rows
-    fresh = store.query(ROLLUP_ORDER.format(_rollup_sql("span_rows"))).rows
+    fresh = store.query(ROLLUP_ORDER.format(rollup_sql("span_rows"))).rows
     return kept, fresh
 
 

@@ -18,7 +18,8 @@ from tests.store.conftest import chdb_client, chdb_folder, collector
 from botanu import semconv as sc
 from botanu.cli.main import cli
 from botanu.store import open_store
-from botanu.store.duckdb_store import DuckDBStore, _rollup_sql
+from botanu.store._rollup import rollup_sql
+from botanu.store.duckdb_store import DuckDBStore
 
 __all__ = ["chdb_client", "chdb_folder", "collector"]  # the ClickHouse fixtures, on chDB
 
@@ -250,7 +251,7 @@ def test_a_store_holding_huge_amounts_reports_after_reopening(tmp_path):
             "90000000000000000000, 90000000000000000000, 'USD', 'reported', false)",
             [run * 32, run * 16, T0, T0 + 1, run],
         )
-    con.execute(f"INSERT INTO run_rollup {_rollup_sql('span_rows')}")  # a run at a time
+    con.execute(f"INSERT INTO run_rollup BY NAME {rollup_sql('span_rows')}")  # a run at a time
     con.close()
     result = CliRunner().invoke(cli, ["--store", str(path), "report", "--json"])
     assert result.exit_code == 0, result.output

@@ -19,6 +19,7 @@ from botanu._internal.cores import usable_cores
 from botanu.engine.batch import PROMOTED_KEYS, span_rows, stored_money
 from botanu.engine.records import CostLine, SpanRecord
 from botanu.engine.resolutions import resolutions
+from botanu.store._rollup import merge_sql, rollup_sql
 from botanu.store.base import (
     COST_COLUMNS,
     QueryInterrupted,
@@ -62,17 +63,11 @@ def _attributes_sql() -> str:
     )
 
 
-def _rollup_sql(source: str) -> str:
-    """The run_rollup rows of the spans in `source` (a table name or aliased subquery)."""
-    return _sql("rollup.sql").replace("__SOURCE__", source)
-
-
 def _merge_rollup(con: Any, source: str) -> None:
     """Merge the rollup of the spans in `source` into run_rollup (inside a transaction)."""
-    _run(con, f"CREATE OR REPLACE TEMP TABLE _botanu_rollup AS {_rollup_sql(source)}")
-    for statement in _sql("rollup_merge.sql").split(";\n"):
-        if statement.strip():
-            _run(con, statement.replace("__BATCH__", "_botanu_rollup"))
+    _run(con, f"CREATE OR REPLACE TEMP TABLE _botanu_rollup AS {rollup_sql(source)}")
+    for statement in merge_sql("_botanu_rollup"):
+        _run(con, statement)
     _run(con, "DROP TABLE _botanu_rollup")
 
 
@@ -231,7 +226,7 @@ class DuckDBStore:
         else:
             _run(self._con, f"DELETE FROM run_rollup WHERE run_id IN ({runs_sql})")
             source = f"(SELECT * FROM span_rows WHERE run_id IN ({runs_sql})) AS run_spans"
-        _run(self._con, f"INSERT INTO run_rollup {_rollup_sql(source)}")
+        _run(self._con, f"INSERT INTO run_rollup BY NAME {rollup_sql(source)}")
 
     def set_valuation(self, value_type: str, value_per_unit: Any, currency: str = "USD") -> None:
         """What one unit of `value_type` is worth (read by `runs.value_per_unit`)."""

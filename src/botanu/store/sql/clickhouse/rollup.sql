@@ -1,6 +1,6 @@
 -- One UTC day of the run rollup (see tables.sql), from the spans botanu has priced, into
 -- the stage table; `botanu price` then swaps the day in. The same sums and picks as
--- DuckDB's rollup.sql. {day:Date}: the day.
+-- DuckDB's rollup (store/_rollup.py). {day:Date}: the day.
 INSERT INTO __DB__.botanu_run_rollup_stage
 SELECT
     {day:Date} AS day,
