@@ -25,6 +25,7 @@ from typing import Any
 from botanu.engine.batch import PROMOTED_KEYS, span_rows, stored_money
 from botanu.engine.records import CostLine, SpanRecord
 from botanu.engine.resolutions import resolutions
+from botanu.store._rollup import day_merge_sql, day_rollup_sql
 from botanu.store.base import COST_COLUMNS, QueryResult, StoreError, checked_valuation
 from botanu.store.clickhouse_url import ClickHouseURL, parse_clickhouse_url
 
@@ -228,7 +229,7 @@ class ClickHouseStore:
         partition = day.strftime("%Y%m%d")
         stage = f"{self._db}.botanu_run_rollup_stage"
         self._command(f"ALTER TABLE {stage} DROP PARTITION ID '{partition}'")
-        self._command(_sql("rollup.sql").replace("__DB__", self._db), window)
+        self._command(day_rollup_sql(self._db), window)
         staged = self._rows(f"SELECT count() FROM {stage} WHERE day = {{day:Date}}", window)
         if staged[0][0]:
             self._command(
@@ -489,7 +490,7 @@ def _views_sql() -> str:
     rollup = "\n".join(
         line for line in _sql("outcome_rollup.sql").splitlines() if not line.startswith("--")
     )
-    text = _sql("views.sql")
+    text = _sql("views.sql").replace("__DAY_MERGE__", day_merge_sql("__DB__"))
     for key in ("workflow", "customer_id", "tenant_id"):
         text = text.replace(f"__ROLLUP__ {key}", rollup.replace("__KEY__", key))
     return text

@@ -67,38 +67,7 @@ SELECT
     if(r.status IS NULL, NULL, if(ifNull(r.source, '') = 'auto', 'auto', 'sdk'))
         AS outcome_source
 FROM (
-    SELECT
-        run_id,
-        any(own_event_id) AS own_event_id,
-        any(any_event_id) AS any_event_id,
-        any(own_workflow) AS own_workflow,
-        any(any_workflow) AS any_workflow,
-        any(own_customer_id) AS own_customer_id,
-        any(any_customer_id) AS any_customer_id,
-        any(own_tenant_id) AS own_tenant_id,
-        any(any_tenant_id) AS any_tenant_id,
-        any(own_environment) AS own_environment,
-        any(any_environment) AS any_environment,
-        any(own_attempt) AS own_attempt,
-        any(own_retry_of_run_id) AS own_retry_of_run_id,
-        any(own_parent_run_id) AS own_parent_run_id,
-        min(first_start_ns) AS first_start_ns,
-        max(last_end_ns) AS last_end_ns,
-        sum(cost_total) AS cost_total,
-        sum(cost_llm) AS cost_llm,
-        sum(cost_db) AS cost_db,
-        sum(cost_storage) AS cost_storage,
-        sum(cost_messaging) AS cost_messaging,
-        sum(cost_other) AS cost_other,
-        sum(n_unpriced) AS n_unpriced,
-        sum(n_spans) AS n_spans,
-        argMax(status, status_rank) AS status,
-        argMax(value_type, value_type_rank) AS value_type,
-        argMax(value_amount, value_amount_rank) AS value_amount,
-        argMax(reason, reason_rank) AS reason,
-        argMax(source, source_rank) AS source
-    FROM __DB__.botanu_run_rollup
-    GROUP BY run_id
+__DAY_MERGE__
 ) AS r
 SETTINGS prefer_column_name_to_alias = 1;
 
