@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from botanu import semconv as sc
 from botanu.engine.ingest import RawSpan, normalize
-from botanu.engine.ingest.normalize import _as_text
+from botanu.engine.ingest.fields import attribute_text
 from botanu.engine.pricing import Pricer
 from botanu.engine.service import ingest_payloads
 from botanu.store import open_store
@@ -114,7 +114,7 @@ def test_the_bulk_path_stores_what_the_span_by_span_path_stores(exports):
         shown = {(r[0], r[1]): r[2] for r in fast.query(ATTRIBUTES).rows}
         for export in exports:  # every attribute read back as its text, none added
             for raw in export:
-                texts = {key: _as_text(value) for key, value in raw.attributes.items()}
+                texts = {key: attribute_text(value) for key, value in raw.attributes.items()}
                 assert shown[(raw.trace_id, raw.span_id)] == texts
         assert ingest_payloads(fast, exports, pricer) == 0  # a resent export: nothing new
         assert fast.query(ROLLUPS).rows == slow.query(ROLLUPS).rows

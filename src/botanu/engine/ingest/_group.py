@@ -12,39 +12,22 @@ from typing import Any
 
 from botanu import semconv as sc
 from botanu.engine.ingest.bounds import FIELD_BOUNDS
-from botanu.engine.ingest.normalize import (
-    _MESSAGE_OPERATIONS,
-    _OLD_PROVIDERS,
-    _as_text,
-    _decimal,
-    _float,
-    _int,
-    _str,
+from botanu.engine.ingest.fields import (
+    LLM_PROVIDER_KEYS,
+    MESSAGE_OPERATIONS,
+    OLD_PROVIDERS,
+    SPAN_FIELDS,
+    Field,
+    attribute_text,
+    read_count,
+    read_float,
+    read_money,
+    read_text,
 )
 
 __all__ = ["Group", "each", "text_array"]
 
 Array = Any  # a pyarrow array (pyarrow ships no type information)
-# SpanRecord field -> the attribute it is read from as text
-_TEXT_FIELDS = {
-    "run_id": sc.RUN_ID,
-    "event_id": sc.EVENT_ID,
-    "workflow": sc.WORKFLOW,
-    "workflow_label": sc.WORKFLOW_LABEL,
-    "customer_id": sc.CUSTOMER_ID,
-    "tenant_id": sc.TENANT_ID,
-    "parent_run_id": sc.PARENT_RUN_ID,
-    "root_run_id": sc.ROOT_RUN_ID,
-    "retry_of_run_id": sc.RETRY_OF_RUN_ID,
-    "outcome_status": sc.OUTCOME_STATUS,
-    "outcome_value_type": sc.OUTCOME_VALUE_TYPE,
-    "outcome_reason": sc.OUTCOME_REASON,
-    "outcome_error_type": sc.OUTCOME_ERROR_TYPE,
-    "outcome_source": sc.OUTCOME_SOURCE,
-    "team": sc.TEAM,
-    "cost_center": sc.COST_CENTER,
-    "region": sc.REGION,
-}
 _arange_cache: list[Array] = []
 
 
@@ -77,7 +60,7 @@ class _Column:
             self.has_none = None in values
 
     def is_text(self) -> bool:
-        """All values are non-empty text (so `normalize._str` and `_as_text` agree)."""
+        """All values are non-empty text (so `read_text` and `attribute_text` agree)."""
         import pyarrow.compute as pc
 
         return self.kind is str and not pc.equal(self.array, "").true_count
@@ -90,14 +73,14 @@ class _Column:
             return self.array
         if self.kind is not None:  # Arrow writes ints and bools as Python does (True: "true")
             return self.array.cast(pa.string())
-        return text_array([_as_text(v) for v in self.values])
+        return text_array([attribute_text(v) for v in self.values])
 
 
 _KINDS: dict[str, type] = {"string": str, "int64": int, "bool": bool}
 
 
 def _as_str(column: _Column) -> Array:
-    """`normalize._str` of each value."""
+    """`read_text` of each value."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -108,11 +91,11 @@ def _as_str(column: _Column) -> Array:
         return column.array
     if column.kind is int:
         return column.array.cast(pa.string())
-    return text_array([_str(v) for v in column.values])
+    return text_array([read_text(v) for v in column.values])
 
 
 def _as_count(column: _Column) -> Array:
-    """`normalize._int` of each value: whole numbers of 0 or more."""
+    """`read_count` of each value: whole numbers of 0 or more."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -120,7 +103,7 @@ def _as_count(column: _Column) -> Array:
         if pc.min(column.array).as_py() < 0:
             return pc.if_else(pc.less(column.array, 0), pa.scalar(None, pa.int64()), column.array)
         return column.array
-    return pa.array([_int(v) for v in column.values], pa.int64())
+    return pa.array([read_count(v) for v in column.values], pa.int64())
 
 
 def each(convert: Callable[[Any], Any], kind: str) -> Callable[[_Column], Array]:
@@ -165,6 +148,10 @@ class Group:
     def count(self, *keys: str) -> Array | None:
         return self.first(_as_count, *keys)
 
+    def read(self, field: Field) -> Array | None:
+        """A field of the table in `fields`, as `normalize` reads it."""
+        return self.first(_READS[field.read], *field.keys)
+
     def entries(self) -> Array:
         """The attributes column: each span's (key, value) entries in the dict's order,
         less a promoted attribute whose every value is its column's text."""
@@ -204,16 +191,7 @@ class Group:
     def _fields(self) -> dict[str, Array | None] | None:
         from botanu.engine.ingest._usage import usage_fields
 
-        fields: dict[str, Array | None] = {
-            name: self.text(key) for name, key in _TEXT_FIELDS.items()
-        }
-        fields["attempt"] = self.count(sc.ATTEMPT)
-        fields["outcome_value_amount"] = self.first(
-            each(_float, "float64"), sc.OUTCOME_VALUE_AMOUNT
-        )
-        fields["reported_cost"] = self.first(
-            _reported, sc.REPORTED_COST, sc.OPENINFERENCE_COST_TOTAL, sc.OPENLIT_COST
-        )
+        fields: dict[str, Array | None] = {f.name: self.read(f) for f in SPAN_FIELDS}
         own = self.text(sc.ENVIRONMENT)
         fields["environment"] = _coalesce(own, self.resource_environment)
         usage = usage_fields(self)
@@ -222,15 +200,14 @@ class Group:
         fields.update(usage)
         return fields
 
-    def message_count(self, operation: Array | None) -> Array | None:
+    def message_count(self, count: Array | None, operation: Array | None) -> Array | None:
         """The batch size, one for a single send or receive that does not say."""
         import pyarrow as pa
         import pyarrow.compute as pc
 
-        count = self.count(sc.MESSAGING_BATCH_MESSAGE_COUNT)
         if operation is None:
             return count
-        single = pc.fill_null(pc.is_in(operation, pa.array(sorted(_MESSAGE_OPERATIONS))), False)
+        single = pc.fill_null(pc.is_in(operation, pa.array(sorted(MESSAGE_OPERATIONS))), False)
         if count is None:
             count = pa.nulls(self.size, pa.int64())
         return pc.if_else(pc.and_(pc.is_null(count), single), pa.scalar(1, pa.int64()), count)
@@ -249,17 +226,12 @@ class Group:
         import pyarrow as pa
         import pyarrow.compute as pc
 
-        raw = self.text(
-            sc.GEN_AI_PROVIDER_NAME,
-            sc.GEN_AI_SYSTEM_DEPRECATED,
-            sc.OPENINFERENCE_PROVIDER,
-            sc.OPENINFERENCE_SYSTEM,
-        )
+        raw = self.text(*LLM_PROVIDER_KEYS)
         if raw is None:
             return None
         encoded = pc.dictionary_encode(raw)
         names = [p.lower() if p else p for p in encoded.dictionary.to_pylist()]
-        spelled = pa.array([_OLD_PROVIDERS.get(p, p) if p else p for p in names], pa.string())
+        spelled = pa.array([OLD_PROVIDERS.get(p, p) if p else p for p in names], pa.string())
         return pc.take(spelled, encoded.indices)
 
 
@@ -282,8 +254,17 @@ def _reported(column: _Column) -> Array:
 
     from botanu.engine.batch import stored_money
 
-    values = [stored_money(_decimal(v)) for v in column.values]
+    values = [stored_money(read_money(v)) for v in column.values]
     return pa.array(values, pa.decimal128(38, 18))
+
+
+# how a column of each kind of field is read (`fields.READERS`, a column at a time)
+_READS: dict[str, Callable[[_Column], Array]] = {
+    "text": _as_str,
+    "count": _as_count,
+    "float": each(read_float, "float64"),
+    "money": _reported,
+}
 
 
 def _coalesce(first: Array | None, second: Array | None) -> Array | None:

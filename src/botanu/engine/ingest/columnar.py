@@ -18,7 +18,8 @@ from typing import Any
 from botanu import semconv as sc
 from botanu.engine.batch import SCALAR_FIELDS, SpanBatch, attribute_entries, typed_array
 from botanu.engine.ingest._group import Group, text_array
-from botanu.engine.ingest.normalize import _str, normalize
+from botanu.engine.ingest.fields import read_text
+from botanu.engine.ingest.normalize import normalize
 from botanu.engine.ingest.otlp import RawSpan
 from botanu.store.base import span_row_schema
 
@@ -111,8 +112,8 @@ def _resource_fields(resources: Sequence[dict[str, Any]]) -> tuple[Any, Any]:
     distinct = dict(zip(ids, resources, strict=True))
     named = {
         rid: (
-            _str(r.get(sc.RESOURCE_SERVICE_NAME)),
-            _str(r.get(sc.RESOURCE_DEPLOYMENT_ENVIRONMENT)),
+            read_text(r.get(sc.RESOURCE_SERVICE_NAME)),
+            read_text(r.get(sc.RESOURCE_DEPLOYMENT_ENVIRONMENT)),
         )
         for rid, r in distinct.items()
     }
