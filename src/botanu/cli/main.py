@@ -393,14 +393,16 @@ def runs(
     store_url: str | None, workflow: str | None, limit: int, as_json: bool, as_csv: bool
 ) -> None:
     """List runs, newest first, with their cost and outcome."""
-    where = "WHERE workflow = ?" if workflow else ""
-    statement = (
-        "SELECT run_id, workflow, event_id, customer_id, attempt, started_at, total_cost, "
-        f"unpriced_spans, outcome_status FROM runs {where} ORDER BY started_at DESC LIMIT ?"
-    )
-    parameters = [workflow, limit] if workflow else [limit]
+    from botanu.engine.reports import CLI_RUN_COLUMNS, RunFilters, run_list
+
+    filters = RunFilters(workflow, limit=limit, max_limit=100_000)
     with store_for(store_url) as store:
-        emit(_query(store, statement, parameters), _format(as_json, as_csv), title="runs")
+        try:
+            found = run_list(store, filters)
+        except StoreError as exc:
+            raise click.ClickException(f"SQL error: {exc}") from None
+    rows = [tuple(run[column] for column in CLI_RUN_COLUMNS) for run in found]
+    emit(QueryResult(list(CLI_RUN_COLUMNS), rows), _format(as_json, as_csv), title="runs")
 
 
 def _read_token(name: str) -> str:

@@ -1,4 +1,4 @@
-"""The dashboard's HTML pages, built from the values in `_data` (the same ones the JSON
+"""The dashboard's HTML pages, built from the values in `engine.reports` (the same ones the JSON
 twins print). Every value from the store goes through `esc`, `money_html` or `number`."""
 
 from __future__ import annotations

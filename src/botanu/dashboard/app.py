@@ -19,8 +19,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from botanu.dashboard import _data, _layout, _pages
+from botanu.dashboard import _layout, _pages
 from botanu.dashboard._format import plain
+from botanu.engine import reports
 from botanu.serve.reading import QueryBusy, QueryRefused
 from botanu.store import Store, StoreError
 
@@ -76,16 +77,16 @@ class _Endpoints:
         self.store = store
 
     def overview(self, request: Request) -> Response:
-        return _html(_pages.overview_page(_data.overview(self.store)))
+        return _html(_pages.overview_page(reports.overview(self.store)))
 
     def api_overview(self, request: Request) -> Response:
-        data = _data.overview(self.store)
+        data = reports.overview(self.store)
         data["workflows"] = [row.as_json() for row in data["workflows"]]
         return _json(data)
 
     def report_page(self, by: str) -> Callable[[Request], Response]:
         def endpoint(request: Request) -> Response:
-            rows = _data.report(self.store, by)  # type: ignore[arg-type]
+            rows = reports.report(self.store, by)  # type: ignore[arg-type]
             return _html(_pages.report_page(by, rows))
 
         return endpoint
@@ -94,7 +95,7 @@ class _Endpoints:
         by = request.query_params.get("by", "workflow")
         if by not in _BY:
             return _bad_request(request, f"by must be one of {', '.join(_BY)}, not {by!r}")
-        rows = _data.report(self.store, by)  # type: ignore[arg-type]
+        rows = reports.report(self.store, by)  # type: ignore[arg-type]
         return _json({"by": by, "rows": [row.as_json() for row in rows]})
 
     def runs(self, request: Request) -> Response:
@@ -102,8 +103,8 @@ class _Endpoints:
             filters = _filters(request)
         except ValueError as exc:
             return _bad_request(request, str(exc))
-        rows = _data.run_list(self.store, filters)
-        choices = _data.run_choices(self.store)
+        rows = reports.run_list(self.store, filters)
+        choices = reports.run_choices(self.store)
         return _html(_pages.runs_page(filters.as_dict(), rows, choices))
 
     def api_runs(self, request: Request) -> Response:
@@ -111,27 +112,27 @@ class _Endpoints:
             filters = _filters(request)
         except ValueError as exc:
             return _bad_request(request, str(exc))
-        return _json({"filters": filters.as_dict(), "runs": _data.run_list(self.store, filters)})
+        return _json({"filters": filters.as_dict(), "runs": reports.run_list(self.store, filters)})
 
     def run(self, request: Request) -> Response:
         run_id = request.path_params["run_id"]
-        detail = _data.run_detail(self.store, run_id)
+        detail = reports.run_detail(self.store, run_id)
         if detail is None:
             return _html(_pages.error_page(404, f"No run {run_id!r} in this store."), 404)
         return _html(_pages.run_page(detail))
 
     def api_run(self, request: Request) -> Response:
         run_id = request.path_params["run_id"]
-        detail = _data.run_detail(self.store, run_id)
+        detail = reports.run_detail(self.store, run_id)
         if detail is None:
             return _json({"error": f"no run {run_id!r}"}, 404)
         return _json(detail)
 
     def unpriced(self, request: Request) -> Response:
-        return _html(_pages.unpriced_page(_data.unpriced(self.store)))
+        return _html(_pages.unpriced_page(reports.unpriced(self.store)))
 
     def api_unpriced(self, request: Request) -> Response:
-        return _json({"rows": _data.unpriced(self.store)})
+        return _json({"rows": reports.unpriced(self.store)})
 
     def prices(self, request: Request) -> Response:
         query = _price_query(request)
@@ -144,7 +145,7 @@ class _Endpoints:
         except ValueError as exc:
             return _html(_pages.prices_page(query, None, str(exc)), 400)
         day = (at or datetime.now(timezone.utc)).date()
-        rows = _data.price_rows(query["provider"], query["model"], at, query.get("tier"))
+        rows = reports.price_rows(query["provider"], query["model"], at, query.get("tier"))
         return _html(_pages.prices_page(query, rows, day=day))
 
     def api_prices(self, request: Request) -> Response:
@@ -156,13 +157,15 @@ class _Endpoints:
         except ValueError as exc:
             return _bad_request(request, str(exc))
         day = (at or datetime.now(timezone.utc)).date()
-        rows = _data.price_rows(query["provider"], query["model"], at, query.get("tier"))
+        rows = reports.price_rows(query["provider"], query["model"], at, query.get("tier"))
         return _json({**query, "day": day, "rows": rows})
 
 
-def _filters(request: Request) -> _data.RunFilters:
+def _filters(request: Request) -> reports.RunFilters:
     q = request.query_params
-    return _data.RunFilters(q.get("workflow"), q.get("customer"), q.get("outcome"), q.get("limit"))
+    return reports.RunFilters(
+        q.get("workflow"), q.get("customer"), q.get("outcome"), q.get("limit")
+    )
 
 
 def _price_query(request: Request) -> dict[str, str]:

@@ -1,6 +1,7 @@
-"""What the dashboard shows, read from the store: one function per page, each returning
-plain Python values (Decimals, datetimes) that the HTML page and its JSON twin both render,
-so the two always carry the same numbers.
+"""The read model: what the CLI and the dashboard show, read from the store, one function
+per view (overview, report, runs, one run, unpriced, prices), each returning plain Python
+values (Decimals, datetimes). The CLI's tables, the dashboard's pages and their JSON twins
+all render these, so they always carry the same numbers.
 
 Reads only through `Store.query` and `cost_per_outcome`; every value from a request reaches
 SQL as a parameter, never as text.
@@ -16,6 +17,7 @@ from botanu.engine.costing import Dimension, OutcomeCost, cost_per_outcome, valu
 from botanu.store import Store
 
 __all__ = [
+    "CLI_RUN_COLUMNS",
     "RUN_COLUMNS",
     "RunFilters",
     "overview",
@@ -27,7 +29,7 @@ __all__ = [
     "unpriced",
 ]
 
-# the columns of `botanu runs --json`, then the ones the dashboard adds
+# the columns of `botanu runs` (CLI_RUN_COLUMNS), then the ones the dashboard adds
 RUN_COLUMNS = (
     "run_id",
     "workflow",
@@ -46,6 +48,7 @@ RUN_COLUMNS = (
     "priced_cost",
     "outcome_source",
 )
+CLI_RUN_COLUMNS = RUN_COLUMNS[:9]
 _BUCKET_DAYS_FROM = timedelta(days=2)  # data spanning more than this is charted per day
 
 
@@ -151,6 +154,8 @@ class RunFilters:
         customer: str | None = None,
         outcome: str | None = None,
         limit: str | int | None = None,
+        *,
+        max_limit: int = MAX_LIMIT,
     ) -> None:
         self.workflow = workflow or None
         self.customer = customer or None
@@ -162,8 +167,8 @@ class RunFilters:
                 self.limit = int(limit)
             except ValueError:
                 raise ValueError(f"limit must be a whole number, not {limit!r}") from None
-            if not 1 <= self.limit <= self.MAX_LIMIT:
-                raise ValueError(f"limit must be between 1 and {self.MAX_LIMIT}")
+            if not 1 <= self.limit <= max_limit:
+                raise ValueError(f"limit must be between 1 and {max_limit}")
 
     def as_dict(self) -> dict[str, Any]:
         return {
