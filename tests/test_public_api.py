@@ -10,8 +10,7 @@ import sys
 import pytest
 
 import botanu
-from botanu._internal import guard
-from botanu.sdk import _runtime
+from botanu.sdk import _guard, _runtime
 
 
 def test_public_names_are_pinned():
@@ -60,6 +59,24 @@ def test_seed_module_paths_exist():
     assert botanu.BotanuMiddleware is BotanuMiddleware
 
 
+def test_old_module_paths_hand_on_the_same_objects():
+    # paths of earlier layouts that users and the published SDK's docs import
+    from botanu.integrations import asgi, wsgi
+    from botanu.models import RunContext as ModelsRunContext
+    from botanu.models.run_context import RunContext, RunStatus, generate_run_id
+    from botanu.processors import RunContextEnricher
+    from botanu.sdk import enricher, run_context
+    from botanu.sdk.middleware import BotanuMiddleware
+    from botanu.sdk.wsgi import BotanuWSGIMiddleware
+
+    assert BotanuMiddleware is asgi.BotanuMiddleware is botanu.BotanuMiddleware
+    assert BotanuWSGIMiddleware is wsgi.BotanuWSGIMiddleware is botanu.BotanuWSGIMiddleware
+    assert RunContextEnricher is enricher.RunContextEnricher is botanu.RunContextEnricher
+    assert RunContext is ModelsRunContext is run_context.RunContext is botanu.RunContext
+    assert RunStatus is run_context.RunStatus
+    assert generate_run_id is run_context.generate_run_id
+
+
 def test_import_botanu_pulls_no_engine_web_or_cli_library():
     code = (
         "import sys, botanu; "
@@ -78,8 +95,8 @@ class ExplodingTracer:
 
 
 def test_internal_errors_are_logged_once_and_swallowed(monkeypatch, caplog):
-    monkeypatch.setattr(guard, "raise_internal_errors", False)
-    monkeypatch.setattr(guard, "_reported", set())
+    monkeypatch.setattr(_guard, "raise_internal_errors", False)
+    monkeypatch.setattr(_guard, "_reported", set())
     monkeypatch.setattr(_runtime.state, "tracer", ExplodingTracer())
 
     @botanu.botanu_workflow("w", event_id="e", customer_id="c")
@@ -96,7 +113,7 @@ def test_internal_errors_are_logged_once_and_swallowed(monkeypatch, caplog):
 
 
 def test_user_exceptions_pass_through_even_when_botanu_fails(monkeypatch):
-    monkeypatch.setattr(guard, "raise_internal_errors", False)
+    monkeypatch.setattr(_guard, "raise_internal_errors", False)
     monkeypatch.setattr(_runtime.state, "tracer", ExplodingTracer())
     err = ValueError("user bug")
 
@@ -113,7 +130,7 @@ def test_misuse_warnings_turned_into_errors_reach_the_app_not_the_internal_log(
     spans, monkeypatch, caplog
 ):
     # the suite runs with warnings as errors, as some apps do
-    monkeypatch.setattr(guard, "raise_internal_errors", False)
+    monkeypatch.setattr(_guard, "raise_internal_errors", False)
     with caplog.at_level(logging.ERROR, logger="botanu"):
         with botanu.run_botanu("strict", event_id="e"):
             with pytest.raises(botanu.BotanuWarning, match="unknown status"):

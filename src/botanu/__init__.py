@@ -10,12 +10,12 @@ from typing import TYPE_CHECKING, Any
 
 from botanu._version import __version__
 from botanu.exceptions import BotanuConfigError, BotanuError, BotanuWarning
-from botanu.models.run_context import RunContext, RunStatus, generate_run_id
-from botanu.processors.enricher import RunContextEnricher
 from botanu.sdk import span_helpers as _span_helpers
 from botanu.sdk.bootstrap import disable, enable, is_enabled
 from botanu.sdk.context import get_current_run_context
 from botanu.sdk.decorators import botanu_use_case, botanu_workflow, run_botanu, workflow
+from botanu.sdk.enricher import RunContextEnricher
+from botanu.sdk.run_context import RunContext, RunStatus, generate_run_id
 from botanu.sdk.span_helpers import resolve_outcome, set_business_context
 from botanu.tracking.data import (
     track_db_operation,
@@ -27,9 +27,9 @@ from botanu.tracking.llm import ModelOperation, track_llm_call, track_tool_call
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+    from botanu.integrations.asgi import BotanuMiddleware
+    from botanu.integrations.wsgi import BotanuWSGIMiddleware
     from botanu.sdk.config import BotanuConfig
-    from botanu.sdk.middleware import BotanuMiddleware
-    from botanu.sdk.wsgi import BotanuWSGIMiddleware
 
 __all__ = [
     "BotanuConfig",
@@ -94,11 +94,11 @@ def __getattr__(name: str) -> Any:
     # loaded on first use, to keep `import botanu` cheap: the middleware pulls in
     # OpenTelemetry's propagator entry points, the config its file and URL parsing
     if name == "BotanuMiddleware":
-        from botanu.sdk.middleware import BotanuMiddleware
+        from botanu.integrations.asgi import BotanuMiddleware
 
         return BotanuMiddleware
     if name == "BotanuWSGIMiddleware":
-        from botanu.sdk.wsgi import BotanuWSGIMiddleware
+        from botanu.integrations.wsgi import BotanuWSGIMiddleware
 
         return BotanuWSGIMiddleware
     if name == "BotanuConfig":

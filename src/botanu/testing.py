@@ -21,7 +21,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from botanu import semconv
-from botanu._internal import guard
+from botanu.sdk import _guard
 from botanu.sdk.bootstrap import enable, is_enabled
 
 __all__ = ["CapturedSpans", "capture_spans", "raise_internal_errors"]
@@ -74,4 +74,4 @@ def capture_spans(*, propagation_mode: str | None = None) -> CapturedSpans:
 
 def raise_internal_errors(on: bool = True) -> None:
     """Make botanu raise its own internal errors instead of logging them (for tests)."""
-    guard.raise_internal_errors = on
+    _guard.raise_internal_errors = on

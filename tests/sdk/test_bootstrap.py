@@ -30,7 +30,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 import botanu
-from botanu.processors.enricher import RunContextEnricher
+from botanu.sdk.enricher import RunContextEnricher
 from botanu.testing import raise_internal_errors
 
 raise_internal_errors(True)

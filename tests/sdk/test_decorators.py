@@ -434,11 +434,11 @@ def test_run_botanu_exited_in_another_task_still_ends_its_run(spans):
 
 
 def test_a_failed_entry_does_not_end_the_enclosing_run_of_the_same_object(spans, monkeypatch):
-    from botanu._internal import guard
+    from botanu.sdk import _guard
 
     shared = run_botanu("reused", event_id="e", customer_id="c")
     with shared as outer:
-        monkeypatch.setattr(guard, "raise_internal_errors", False)
+        monkeypatch.setattr(_guard, "raise_internal_errors", False)
         monkeypatch.setattr(_runtime.state, "tracer", None)  # the inner open fails inside
         with shared as inner:
             assert inner.run_id != outer.run_id

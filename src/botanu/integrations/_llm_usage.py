@@ -15,14 +15,22 @@ from contextvars import ContextVar
 from typing import Any
 
 from opentelemetry.context import Context
-from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
+from opentelemetry.sdk.trace import ReadableSpan, Span
 from opentelemetry.trace import SpanKind
 from wrapt import ObjectProxy, wrap_function_wrapper
 
 from botanu import semconv
-from botanu._internal.fast_attributes import attribute_map, write_attributes
-from botanu._internal.guard import report_internal_error
 from botanu.sdk import _runtime
+from botanu.sdk._guard import report_internal_error
+from botanu.sdk._otel_internals import (
+    SpanEndingProcessor,
+    mark,
+    marked,
+    readable_attributes,
+    unmark,
+    write_attributes,
+    write_while_ending,
+)
 from botanu.tracking._providers import known_gen_ai_provider
 from botanu.tracking._usage import response_attributes
 
@@ -50,7 +58,7 @@ _PROVIDERS: dict[str, frozenset[str]] = {
     "openai": frozenset({semconv.PROVIDER_OPENAI, semconv.PROVIDER_AZURE_OPENAI}),
     "anthropic": frozenset({semconv.PROVIDER_ANTHROPIC}),
 }
-_COMPLETER_ATTR = "_botanu_usage_completer"
+_COMPLETER = "usage_completer"  # botanu's mark on a tracer provider
 # the Anthropic SDK's own tracing names its 1-hour cache writes so
 ANTHROPIC_CACHE_WRITE_1H = "anthropic.usage.cache_creation.ephemeral_1h_input_tokens"
 ANTHROPIC_STOP_REASON = "anthropic.message.stop_reason"
@@ -68,14 +76,14 @@ _in_flight: ContextVar[tuple[weakref.ref[Span], str] | None] = ContextVar(
 # span is far cheaper than a shared weak map) and written as the span ends: they win over
 # the instrumentor's own, which miss cache writes and reasoning and count some stream
 # outputs twice
-_FIGURES = "_botanu_genai_figures"
+_FIGURES = "genai_figures"  # botanu's mark on a span
 _lock = threading.Lock()
 _hooked: set[str] = set()  # hooks are installed once per process and switched by _active
 _active: set[str] = set()
 _completers: list[UsageCompleter] = []
 
 
-class UsageCompleter(SpanProcessor):
+class UsageCompleter(SpanEndingProcessor):
     """Notes GenAI client spans as they start; writes botanu's figures as they end."""
 
     def __init__(self) -> None:
@@ -86,7 +94,7 @@ class UsageCompleter(SpanProcessor):
         if not self.enabled or span.kind is not SpanKind.CLIENT:
             return
         try:
-            attributes = _attribute_map(span)
+            attributes = readable_attributes(span)
             provider = attributes.get(semconv.GEN_AI_PROVIDER_NAME) or attributes.get(
                 semconv.GEN_AI_SYSTEM_DEPRECATED
             )
@@ -96,17 +104,17 @@ class UsageCompleter(SpanProcessor):
             if scope is not None and scope.name == _runtime.INSTRUMENTATION_NAME:
                 return  # botanu's own tracker: the app records its usage itself
             _in_flight.set((weakref.ref(span), provider))
-            setattr(span, _FIGURES, {})
+            mark(span, _FIGURES, {})
         except Exception:
             report_internal_error("UsageCompleter.on_start")
 
-    def _on_ending(self, span: Span) -> None:
+    def on_ending(self, span: Span) -> None:
         try:
-            figures = vars(span).pop(_FIGURES, None)
+            figures = unmark(span, _FIGURES)
             if figures is not None and self.enabled:
-                figures = _with_aliases(_attribute_map(span), figures)
+                figures = _with_aliases(readable_attributes(span), figures)
                 if figures:
-                    _write_while_ending(span, figures)
+                    write_while_ending(span, figures)
         except Exception:
             report_internal_error("UsageCompleter.on_ending")
 
@@ -129,13 +137,13 @@ def activate(name: str, tracer_provider: Any, *, hook: bool = True) -> None:
             for module, attribute, is_async in _TARGETS.get(name, ()):
                 _hook(name, module, attribute, is_async)
         _active.add(name)
-    completer = getattr(tracer_provider, _COMPLETER_ATTR, None)
+    completer = marked(tracer_provider, _COMPLETER)
     if isinstance(completer, UsageCompleter):
         completer.enabled = True
     elif hasattr(tracer_provider, "add_span_processor"):
         completer = UsageCompleter()
         tracer_provider.add_span_processor(completer)
-        setattr(tracer_provider, _COMPLETER_ATTR, completer)
+        mark(tracer_provider, _COMPLETER, completer)
         _completers.append(completer)
 
 
@@ -206,7 +214,7 @@ def _claim(name: str, model: object) -> Span | None:
         return None
     if known_gen_ai_provider(held[1]) not in _PROVIDERS[name]:
         return None
-    requested = _attribute_map(span).get(semconv.GEN_AI_REQUEST_MODEL)
+    requested = readable_attributes(span).get(semconv.GEN_AI_REQUEST_MODEL)
     if isinstance(model, str) and isinstance(requested, str) and requested != model:
         return None
     return span
@@ -215,19 +223,11 @@ def _claim(name: str, model: object) -> Span | None:
 def _record(span: Span, name: str, figures: dict[str, Any]) -> None:
     if not figures or name not in _active:
         return
-    kept: dict[str, Any] | None = getattr(span, _FIGURES, None)
+    kept: dict[str, Any] | None = marked(span, _FIGURES)
     if kept is not None:
         kept.update(figures)
     if span.is_recording():  # written now too, for SDKs without the span-ending hook
         write_attributes(span, figures, overwrite=True)
-
-
-def _attribute_map(span: Span) -> Mapping[str, Any]:
-    """The span's attributes for reading; the SDK's own dict when it has one (its public
-    view is a proxy whose misses cost an exception each)."""
-    bounded: Any = getattr(span, "_attributes", None)
-    raw = getattr(bounded, "_dict", None)
-    return raw if type(raw) is dict else (span.attributes or {})
 
 
 def _with_aliases(attributes: Mapping[str, Any], figures: dict[str, Any]) -> dict[str, Any]:
@@ -251,17 +251,6 @@ def _with_aliases(attributes: Mapping[str, Any], figures: dict[str, Any]) -> dic
     if one_hour is not None and semconv.CACHE_WRITE_1H_INPUT_TOKENS not in seen:
         found[semconv.CACHE_WRITE_1H_INPUT_TOKENS] = one_hour
     return found
-
-
-def _write_while_ending(span: Span, figures: dict[str, Any]) -> None:
-    """Write onto a span inside its end(): the SDK has just frozen its attribute map,
-    and exporters have not seen it yet. Left alone when the internals look different or
-    a limit could apply."""
-    internals = attribute_map(span, len(figures))
-    if internals is not None:
-        target, lock = internals
-        with lock:
-            target.update(figures)
 
 
 class _UsageStream(ObjectProxy[Any]):

@@ -12,9 +12,9 @@ from typing import Any
 from celery import Celery, current_task, signals  # type: ignore[import-untyped]
 from celery.exceptions import Ignore, Reject, Retry  # type: ignore[import-untyped]
 
-from botanu._internal.guard import report_internal_error
 from botanu.integrations.messaging import continue_run, inject_run_headers
 from botanu.sdk import _runtime
+from botanu.sdk._guard import report_internal_error
 
 __all__ = ["instrument", "uninstrument"]
 

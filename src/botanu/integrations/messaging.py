@@ -17,11 +17,11 @@ from opentelemetry.baggage.propagation import W3CBaggagePropagator
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from botanu import semconv
-from botanu._internal.context_managers import SyncAndAsync
-from botanu._internal.guard import report_internal_error
-from botanu.models.run_context import RunContext
 from botanu.sdk import _runtime
+from botanu.sdk._guard import report_internal_error
+from botanu.sdk._sync_async import SyncAndAsync
 from botanu.sdk.decorators import run_botanu
+from botanu.sdk.run_context import RunContext
 
 __all__ = ["continue_run", "extract_run_context", "inject_run_headers", "run_headers"]
 

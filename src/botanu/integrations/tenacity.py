@@ -17,9 +17,9 @@ import tenacity
 from opentelemetry import context as context_api
 
 from botanu import semconv
-from botanu._internal.guard import report_internal_error
-from botanu.models.run_context import RunContext
 from botanu.sdk import _runtime
+from botanu.sdk._guard import report_internal_error
+from botanu.sdk.run_context import RunContext
 
 __all__ = ["botanu_retry", "current_attempt"]
 

@@ -1,5 +1,5 @@
-"""Pure data: the run and its statuses."""
+"""Old import path of the run and its statuses, kept for users; code in `botanu.sdk.run_context`."""
 
-from botanu.models.run_context import RunContext, RunStatus, generate_run_id
+from botanu.sdk.run_context import RunContext, RunStatus, generate_run_id
 
 __all__ = ["RunContext", "RunStatus", "generate_run_id"]

@@ -1,5 +1,5 @@
-"""Span processors botanu adds to the application's TracerProvider."""
+"""Old import path of `RunContextEnricher`, kept for users; code in `botanu.sdk.enricher`."""
 
-from botanu.processors.enricher import RunContextEnricher
+from botanu.sdk.enricher import RunContextEnricher
 
 __all__ = ["RunContextEnricher"]

@@ -1,1 +1,2 @@
-"""The in-app runtime: runs, outcomes, context, trackers' shared state, enable/disable."""
+"""The SDK half, run inside the app: the run and its ids, entry points, outcomes, context,
+the enricher, config, enable/disable and auto-instrumentation."""

@@ -7,8 +7,6 @@ the same rules as the current span: it is copied into tasks and threads started 
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from contextvars import ContextVar
 from typing import Any
 
 from opentelemetry import baggage as baggage_api
@@ -17,31 +15,18 @@ from opentelemetry import trace
 from opentelemetry.context import Context
 
 from botanu import semconv
-from botanu.models.run_context import RunContext
+from botanu.sdk import _otel_internals
+from botanu.sdk.run_context import RunContext
 
 RUN_KEY = context_api.create_key("botanu.run")
 # the model-call tracker open in a context: it notes the client spans started inside it
 OPEN_LLM_CALL_KEY = context_api.create_key("botanu.open_llm_call")
-# OpenTelemetry keeps baggage as one dict under this context key; reading it directly
-# saves the enricher a copy per span. Fall back to the public API if it ever moves.
-BAGGAGE_KEY: Any = getattr(baggage_api, "_BAGGAGE_KEY", None)
+# baggage as one dict in the context (None: only the public API), and the current context
+# read without wrapper calls: see _otel_internals
+BAGGAGE_KEY: Any = _otel_internals.BAGGAGE_KEY
+fast_current_context = _otel_internals.fast_current_context
 
 INSTRUMENTATION_NAME = "botanu"
-
-
-def _fast_current_context_getter() -> Callable[[], Context]:
-    """`context.get_current` without its two wrapper calls, when the runtime context is
-    the stock contextvars one (the enricher runs this on every span)."""
-    from opentelemetry.context.contextvars_context import ContextVarsRuntimeContext
-
-    runtime = getattr(context_api, "_RUNTIME_CONTEXT", None)
-    var = getattr(runtime, "_current_context", None)
-    if type(runtime) is ContextVarsRuntimeContext and isinstance(var, ContextVar):
-        return var.get
-    return context_api.get_current
-
-
-fast_current_context = _fast_current_context_getter()
 
 
 class RuntimeState:

@@ -17,14 +17,15 @@ from opentelemetry import trace
 from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor, TracerProvider
 
 from botanu import semconv
-from botanu._internal.guard import warn_misuse
 from botanu._version import __version__
 from botanu.exceptions import BotanuConfigError
-from botanu.processors.enricher import EnrichingSpanProcessors, RunContextEnricher
 from botanu.sdk import _runtime
+from botanu.sdk._guard import warn_misuse
+from botanu.sdk._otel_internals import EnrichingSpanProcessors, mark, marked
+from botanu.sdk.enricher import RunContextEnricher
 
 if TYPE_CHECKING:
-    from botanu.integrations._auto import AutoInstrumented
+    from botanu.sdk._auto_instrument import AutoInstrumented
     from botanu.sdk.config import BotanuConfig
 
 __all__ = ["disable", "enable", "is_enabled"]
@@ -53,9 +54,10 @@ class _Installed:
 
 _lock = threading.RLock()
 _installed: _Installed | None = None
-_ENRICHER_ATTR = "_botanu_enricher"
-_SLOT_ATTR = "_botanu_export_slot"
-_OWNED_ATTR = "_botanu_owned"  # set on a provider botanu created (found again after disable)
+# botanu's marks on a provider (see _otel_internals.mark)
+_ENRICHER = "enricher"
+_SLOT = "export_slot"
+_OWNED = "owned"  # on a provider botanu created (found again after disable)
 
 
 def _reset_lock_after_fork() -> None:
@@ -125,7 +127,7 @@ def enable(
             return resolved
         _installed = _install(resolved, tracer_provider)
         if resolved.auto_instrument:
-            from botanu.integrations._auto import instrument
+            from botanu.sdk._auto_instrument import instrument
 
             _installed.auto = instrument(resolved.auto_instrument, _installed.provider)
         return resolved
@@ -143,11 +145,11 @@ def disable() -> None:
             return
         if installed.auto is not None:
             installed.auto.undo()
-        enricher = getattr(installed.provider, _ENRICHER_ATTR, None)
+        enricher = marked(installed.provider, _ENRICHER)
         if isinstance(enricher, RunContextEnricher):
             enricher.enabled = False
         if installed.exporter is not None:
-            slot = getattr(installed.provider, _SLOT_ATTR, None)
+            slot = marked(installed.provider, _SLOT)
             if isinstance(slot, _ExportSlot) and slot.inner is installed.exporter:
                 slot.inner = None
             _stop_exporter(installed.exporter, _shutdown_timeout(installed.config), flush=True)
@@ -220,8 +222,8 @@ def _install(config: BotanuConfig, given: TracerProvider | None) -> _Installed:
             provider = TracerProvider(
                 resource=_resource(config), active_span_processor=EnrichingSpanProcessors(built_in)
             )
-            setattr(provider, _ENRICHER_ATTR, built_in)
-            setattr(provider, _OWNED_ATTR, True)
+            mark(provider, _ENRICHER, built_in)
+            mark(provider, _OWNED, True)
             trace.set_tracer_provider(provider)
             owns = True
         else:  # a NoOp or foreign provider: botanu's spans follow it, nothing to add
@@ -232,18 +234,18 @@ def _install(config: BotanuConfig, given: TracerProvider | None) -> _Installed:
             )
             _apply_runtime(config, trace.get_tracer(_runtime.INSTRUMENTATION_NAME, __version__))
             return _Installed(config, provider, False, None)
-    elif getattr(provider, _OWNED_ATTR, False):
+    elif marked(provider, _OWNED):
         owns = True  # botanu's own provider from an earlier enable(): export as configured
     else:
         # the host set up its own export: add one only when botanu was told to
         exporter_wanted = exporter_wanted and config.exporter_chosen
-    enricher = getattr(provider, _ENRICHER_ATTR, None)
+    enricher = marked(provider, _ENRICHER)
     if isinstance(enricher, RunContextEnricher):
         enricher.enabled = True
     else:
         enricher = RunContextEnricher()
         provider.add_span_processor(enricher)
-        setattr(provider, _ENRICHER_ATTR, enricher)
+        mark(provider, _ENRICHER, enricher)
     exporter = _exporter_processor(config) if exporter_wanted else None
     if exporter is not None:
         slot = _export_slot(provider)
@@ -300,11 +302,11 @@ class _ExportSlot(SpanProcessor):
 
 
 def _export_slot(provider: TracerProvider) -> _ExportSlot:
-    slot = getattr(provider, _SLOT_ATTR, None)
+    slot = marked(provider, _SLOT)
     if not isinstance(slot, _ExportSlot):
         slot = _ExportSlot()
         provider.add_span_processor(slot)
-        setattr(provider, _SLOT_ATTR, slot)
+        mark(provider, _SLOT, slot)
     return slot
 
 

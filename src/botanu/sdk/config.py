@@ -73,7 +73,7 @@ class BotanuConfig:
     otlp_endpoint: str | None = None
     otlp_headers: Mapping[str, str] | None = None
     propagation_mode: str | None = None
-    # short names of OpenTelemetry instrumentors to turn on (botanu.integrations._auto)
+    # short names of OpenTelemetry instrumentors to turn on (botanu.sdk._auto_instrument)
     auto_instrument: tuple[str, ...] | None = None
     # seconds (default DEFAULT_SHUTDOWN_TIMEOUT): an endpoint that accepts and never
     # answers must not hold disable() or the process exit longer
@@ -212,7 +212,7 @@ class BotanuConfig:
         if self.service_name is not None and not self.service_name.strip():
             raise BotanuConfigError("service_name must not be blank")
         if self.auto_instrument:
-            from botanu.integrations._auto import known_names, unknown_names
+            from botanu.sdk._auto_instrument import known_names, unknown_names
 
             unknown = unknown_names(self.auto_instrument)
             if unknown:
@@ -225,7 +225,7 @@ class BotanuConfig:
 
 def auto_instrument_names(raw: object, source: str) -> tuple[str, ...]:
     """A list of names or one comma-separated string, as lower-cased unique names."""
-    from botanu.integrations._auto import normalise_names
+    from botanu.sdk._auto_instrument import normalise_names
 
     try:
         return normalise_names(raw)

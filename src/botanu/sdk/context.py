@@ -10,12 +10,12 @@ from typing import TYPE_CHECKING
 from opentelemetry import baggage as baggage_api
 from opentelemetry import trace
 
-from botanu._internal.context_managers import SyncAndAsync
-from botanu._internal.guard import report_internal_error
 from botanu.sdk import _runtime
+from botanu.sdk._guard import report_internal_error
+from botanu.sdk._sync_async import SyncAndAsync
 
 if TYPE_CHECKING:
-    from botanu.models.run_context import RunContext
+    from botanu.sdk.run_context import RunContext
 
 __all__ = ["get_current_run_context", "get_run_context_from_baggage"]
 
@@ -28,7 +28,7 @@ def get_current_run_context() -> RunContext | None:
 
 def get_run_context_from_baggage() -> RunContext | None:
     """The run carried by the current W3C baggage (validated), or None."""
-    from botanu.models.run_context import RunContext
+    from botanu.sdk.run_context import RunContext
 
     return RunContext.from_baggage(baggage_api.get_all())
 

@@ -20,11 +20,11 @@ from opentelemetry import context as context_api
 from opentelemetry import trace
 from opentelemetry.context import Context
 
-from botanu._internal.context_managers import SyncAndAsync
-from botanu._internal.guard import report_internal_error, warn_misuse
-from botanu.models.run_context import MAX_VALUE_BYTES, RunContext, clean_value, generate_run_id
 from botanu.sdk import _runtime
+from botanu.sdk._guard import report_internal_error, warn_misuse
 from botanu.sdk._runtime import RunScope
+from botanu.sdk._sync_async import SyncAndAsync
+from botanu.sdk.run_context import MAX_VALUE_BYTES, RunContext, clean_value, generate_run_id
 from botanu.sdk.span_helpers import finish_run
 
 __all__ = ["botanu_use_case", "botanu_workflow", "run_botanu", "workflow"]

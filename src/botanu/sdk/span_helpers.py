@@ -18,11 +18,11 @@ from opentelemetry.context import Context
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode, TracerProvider
 
 from botanu import semconv
-from botanu._internal.fast_attributes import write_attributes
-from botanu._internal.guard import swallow_internal_errors, warn_misuse
-from botanu.models.run_context import RunStatus
 from botanu.sdk import _runtime
+from botanu.sdk._guard import swallow_internal_errors, warn_misuse
+from botanu.sdk._otel_internals import write_attributes
 from botanu.sdk._runtime import RunScope
+from botanu.sdk.run_context import RunStatus
 
 __all__ = ["emit_outcome", "resolve_outcome", "set_business_context"]
 

@@ -35,6 +35,7 @@ from typing import Any
 from botanu.engine.ingest import OTLPDecodeError
 from botanu.engine.pricing import Pricer
 from botanu.engine.service import BATCH_SPANS, NORMALIZE_SPANS, join_rows
+from botanu.exceptions import StoreFault
 from botanu.serve.journal import Journal, Position, open_private
 from botanu.serve.preparing import Export, Preparer, check_export, decode_export
 from botanu.store.duckdb_store import DuckDBStore
@@ -86,10 +87,6 @@ class Stats:
     errors: list[str] = field(default_factory=list)
     store_problem: str | None = None  # why the store cannot be written now (None: it can)
     failed_writes: int = 0
-
-
-class _StoreFault(Exception):
-    """The store (not the rows) failed a write: hold the rows and try again."""
 
 
 # what DuckDB raises for values of the rows themselves; any other failure is the store's
@@ -264,7 +261,7 @@ class Pipeline:
         attempt = 0
         while self._replay_again and not self._stopping():
             # nothing new is journaled while the store fails: the journal is read alone
-            if self._hold(_StoreFault(self.stats.store_problem or ""), attempt):
+            if self._hold(StoreFault(self.stats.store_problem or ""), attempt):
                 self._replay_or_hold()
             attempt += 1
         deadline = 0.0
@@ -273,12 +270,12 @@ class Pipeline:
                 timeout = max(deadline - time.monotonic(), 0) if self._waiting else None
                 item = self._to_store.get(timeout=timeout)
             except queue.Empty:
-                with contextlib.suppress(_StoreFault):  # stopping: the journal has them
+                with contextlib.suppress(StoreFault):  # stopping: the journal has them
                     self._write()  # lingered long enough: write what there is
                 continue
             if item is _STOP:
                 if self._waiting:
-                    with contextlib.suppress(_StoreFault):
+                    with contextlib.suppress(StoreFault):
                         self._write()
                 return
             if self._stopping():
@@ -287,7 +284,7 @@ class Pipeline:
                 deadline = time.monotonic() + self.linger_s
             try:
                 self._take(item)  # type: ignore[arg-type]
-            except _StoreFault:  # only while stopping: the journal still has it
+            except StoreFault:  # only while stopping: the journal still has it
                 continue
 
     def _take(self, chunk: _Chunk) -> None:
@@ -318,7 +315,7 @@ class Pipeline:
         for attempt in itertools.count():
             try:
                 self._write_waiting(limit)
-            except _StoreFault as exc:
+            except StoreFault as exc:
                 if self._replaying or not self._hold(exc, attempt):
                     raise  # the replay starts again; or stopping: the journal has them
             else:
@@ -334,7 +331,7 @@ class Pipeline:
                 self.store.write_batch(whole.slice(0, size))
         except Exception as exc:
             if not _rows_refused(exc):
-                raise _StoreFault(str(exc)) from exc
+                raise StoreFault(str(exc)) from exc
             log.error("botanu serve: a write failed, storing its exports one by one: %s", exc)
             self._write_alone(chunks)
             return
@@ -347,7 +344,7 @@ class Pipeline:
     def _write_alone(self, chunks: list[_Chunk]) -> None:
         """Each export of `chunks` prepared and written on its own; one whose rows the
         store still refuses is set aside. (Rows already written are skipped by the
-        store.) Raises _StoreFault if the store itself fails: nothing is marked."""
+        store.) Raises StoreFault if the store itself fails: nothing is marked."""
         for chunk in chunks:
             for export in chunk.exports:
                 rows = self._prepared_alone(export)
@@ -357,12 +354,12 @@ class Pipeline:
                     self.store.write_batch(rows)
                 except Exception as exc:
                     if not _rows_refused(exc):
-                        raise _StoreFault(str(exc)) from exc
+                        raise StoreFault(str(exc)) from exc
                     self._set_aside(export, exc)
         self._waiting, self._waiting_rows = [], 0
         self._finish(chunks)
 
-    def _hold(self, fault: _StoreFault, attempt: int) -> bool:
+    def _hold(self, fault: StoreFault, attempt: int) -> bool:
         """The store failed a write: refuse new exports, wait, and say whether to try
         again (False: the server is stopping)."""
         with self._lock:
@@ -432,7 +429,7 @@ class Pipeline:
 
     def _set_aside(self, export: Export, error: BaseException) -> None:
         """Keep an export the store refused in `rejected.jsonl` beside the journal, with
-        why (raises _StoreFault if that file cannot be written: it is kept journaled)."""
+        why (raises StoreFault if that file cannot be written: it is kept journaled)."""
         with self._lock:
             self.stats.errors.append(str(error))
         log.error(
@@ -450,7 +447,7 @@ class Pipeline:
         self._keep_rejected(lines)
 
     def _keep_rejected(self, lines: list[dict[str, Any]]) -> None:
-        """Append to `rejected.jsonl`, durably (raises _StoreFault if it cannot be
+        """Append to `rejected.jsonl`, durably (raises StoreFault if it cannot be
         written, after holding until it can unless the server is stopping)."""
         text = "".join(json.dumps(line, default=str) + "\n" for line in lines)
         for attempt in itertools.count():
@@ -460,7 +457,7 @@ class Pipeline:
                     handle.flush()
                     os.fsync(handle.fileno())
             except OSError as exc:
-                fault = _StoreFault(f"{self.journal.rejected_file} cannot be written: {exc}")
+                fault = StoreFault(f"{self.journal.rejected_file} cannot be written: {exc}")
                 if self._replaying or not self._hold(fault, attempt):
                     raise fault from exc
             else:
@@ -473,7 +470,7 @@ class Pipeline:
         self._replaying = True
         try:
             replayed = self._replay()
-        except _StoreFault as exc:
+        except StoreFault as exc:
             with self._lock:
                 self.stats.store_problem = str(exc)
                 self.stats.accepted_spans = self.stats.stored_spans

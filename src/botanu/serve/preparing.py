@@ -21,7 +21,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from botanu._internal.cores import usable_cores
+from botanu._cores import usable_cores
 from botanu.engine.ingest import RawSpan, count_protobuf, decode_json, decode_protobuf
 from botanu.engine.pricing import Pricer
 from botanu.engine.service import prepare_spans, prepare_spans_checked

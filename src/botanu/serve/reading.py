@@ -19,8 +19,8 @@ from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
-from botanu.store import QueryResult, StoreError
-from botanu.store.base import QueryInterrupted
+from botanu.exceptions import QueryBusy, QueryInterrupted, QueryRefused
+from botanu.store import QueryResult
 from botanu.store.duckdb_store import DuckDBStore
 
 __all__ = ["QueryBusy", "QueryRefused", "ServedReads", "lock_down"]
@@ -31,14 +31,6 @@ log = logging.getLogger("botanu.serve")
 # query, checkpoint, duckdb_settings, ...) either reaches the machine or tells about it
 _PURE_TABLE_FUNCTIONS = frozenset({"range", "generate_series", "unnest"})
 _PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
-
-
-class QueryRefused(StoreError):
-    """The statement is not one the server runs, or it ran past its time limit (a 400)."""
-
-
-class QueryBusy(StoreError):
-    """As many queries as allowed are running; try again shortly (a 503)."""
 
 
 def lock_down(store: DuckDBStore, *, memory_limit_mb: int) -> None:

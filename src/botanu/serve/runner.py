@@ -74,7 +74,7 @@ def serve_file(store_path: str) -> Path:
 
 def build_app(config: ServeConfig) -> Any:
     """The app for `config`, its store and journal opened (the pipeline starts with it)."""
-    from botanu._internal.cores import usable_cores
+    from botanu._cores import usable_cores
     from botanu.engine.service import default_pricer
     from botanu.serve.app import create_app
     from botanu.serve.journal import Journal

@@ -10,7 +10,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from botanu.engine.records import TOKEN_FIELDS, UNIT_FIELDS, CostLine, SpanRecord
-from botanu.exceptions import BotanuError
+from botanu.exceptions import QueryInterrupted, StoreError
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -40,10 +40,6 @@ COST_COLUMNS = {
 _COUNTS = frozenset((*TOKEN_FIELDS, *UNIT_FIELDS))
 
 
-class StoreError(BotanuError):
-    """The store could not be opened, or a statement failed; the message says why."""
-
-
 # what one unit of an outcome may be worth: far beyond any business outcome, well inside
 # the DECIMAL(38, 18) column and its sums
 MAX_VALUE_PER_UNIT = Decimal(10) ** 12
@@ -69,10 +65,6 @@ def checked_valuation(
     if not isinstance(currency, str) or not _CURRENCY.match(currency):
         raise StoreError(f"currency {currency!r}: give a three-letter code such as USD")
     return value_type, amount, currency
-
-
-class QueryInterrupted(StoreError):
-    """A statement was ended from outside (a time limit) before it finished."""
 
 
 class QueryResult(NamedTuple):

@@ -15,7 +15,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from botanu._internal.cores import usable_cores
+from botanu._cores import usable_cores
 from botanu.engine.batch import PROMOTED_KEYS, span_rows, stored_money
 from botanu.engine.records import CostLine, SpanRecord
 from botanu.engine.resolutions import resolutions

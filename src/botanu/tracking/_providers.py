@@ -7,7 +7,7 @@ through lower-cased, so a new provider still groups consistently.
 from __future__ import annotations
 
 from botanu import semconv
-from botanu._internal.guard import warn_misuse
+from botanu.sdk._guard import warn_misuse
 
 # Keys are compared lower-cased with "-" and " " read as "_" ("Azure-OpenAI" -> "azure_openai")
 _GEN_AI_PROVIDERS: dict[str, str] = {

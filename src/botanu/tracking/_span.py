@@ -14,9 +14,9 @@ from opentelemetry import trace
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
 from botanu import semconv
-from botanu._internal.fast_attributes import write_attributes
-from botanu._internal.guard import report_internal_error, warn_misuse
 from botanu.sdk import _runtime
+from botanu.sdk._guard import report_internal_error, warn_misuse
+from botanu.sdk._otel_internals import write_attributes
 
 
 class SpanTracker:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from botanu import semconv
-from botanu._internal.guard import warn_misuse
+from botanu.sdk._guard import warn_misuse
 from botanu.tracking._providers import (
     db_system,
     messaging_operation_type,

@@ -14,7 +14,7 @@ from typing import Any
 from opentelemetry.trace import Span, SpanKind
 
 from botanu import semconv
-from botanu._internal.guard import report_internal_error, warn_misuse
+from botanu.sdk._guard import report_internal_error, warn_misuse
 from botanu.tracking._providers import gen_ai_provider, name_or_unknown
 from botanu.tracking._span import SpanTracker, count_or_none, text_or_none
 from botanu.tracking._usage import response_attributes

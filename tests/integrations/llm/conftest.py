@@ -2,8 +2,8 @@
 the official instrumentors turned on the way `enable(auto_instrument=...)` does it.
 
 The session's TracerProvider already has botanu enabled (tests/conftest.py), so
-`enable()` itself is exercised in fresh interpreters; here `_auto.instrument` is called
-with that provider, exactly as `enable()` calls it, and undone after each test.
+`enable()` itself is exercised in fresh interpreters; here `_auto_instrument.instrument` is
+called with that provider, exactly as `enable()` calls it, and undone after each test.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import pytest
 from opentelemetry import trace
 
 from botanu.demo.stub_server import StubModelServer
-from botanu.integrations import _auto
+from botanu.sdk import _auto_instrument
 
 ANTHROPIC_MODEL = "claude-haiku-4-5"
 
@@ -54,9 +54,11 @@ def anthropic_client(server: StubModelServer) -> Iterator[anthropic.Anthropic]:
 
 
 @pytest.fixture
-def instrumented(spans) -> Iterator[_auto.AutoInstrumented]:
+def instrumented(spans) -> Iterator[_auto_instrument.AutoInstrumented]:
     """openai, anthropic and httpx instrumentation on the session's provider."""
-    done = _auto.instrument(("openai", "anthropic", "httpx"), trace.get_tracer_provider())
+    done = _auto_instrument.instrument(
+        ("openai", "anthropic", "httpx"), trace.get_tracer_provider()
+    )
     try:
         yield done
     finally:

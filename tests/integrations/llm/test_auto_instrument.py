@@ -15,7 +15,7 @@ import pytest
 from opentelemetry import trace
 
 from botanu import run_botanu, semconv
-from botanu.integrations import _auto
+from botanu.sdk import _auto_instrument
 
 from .conftest import ANTHROPIC_MODEL, QUESTION, SYSTEM
 
@@ -141,7 +141,7 @@ def openllmetry(spans, monkeypatch):
     """Anthropic through OpenLLMetry's instrumentor, as with an SDK that does not trace
     itself: the environment turns the SDK's own tracing off."""
     monkeypatch.setenv("ANTHROPIC_OPEN_TELEMETRY", "false")
-    done = _auto.instrument(("anthropic",), trace.get_tracer_provider())
+    done = _auto_instrument.instrument(("anthropic",), trace.get_tracer_provider())
     assert done.names == ("anthropic",)
     try:
         yield done
@@ -207,7 +207,7 @@ def test_httpx_instrumentor_spans_carry_the_run(spans, instrumented, server):
 
 
 def test_undo_turns_the_instrumentors_off(spans, openai_client):
-    done = _auto.instrument(("openai",), trace.get_tracer_provider())
+    done = _auto_instrument.instrument(("openai",), trace.get_tracer_provider())
     done.undo()
     openai_client.chat.completions.create(model="o4-mini", messages=PROMPT)
     assert genai_spans(spans) == []
@@ -216,16 +216,16 @@ def test_undo_turns_the_instrumentors_off(spans, openai_client):
 def test_missing_packages_are_skipped_with_a_debug_log(spans, caplog, monkeypatch):
     rows = {
         # the instrumented library is not installed
-        "no-library": _auto.Instrumentation("botanu_no_such_library", "json", "X", "x"),
+        "no-library": _auto_instrument.Instrumentation("botanu_no_such_library", "json", "X", "x"),
         # the library is, its instrumentor is not
-        "no-instrumentor": _auto.Instrumentation(
+        "no-instrumentor": _auto_instrument.Instrumentation(
             "json", "opentelemetry.instrumentation.botanu_none", "X", "botanu-none-instr"
         ),
     }
     for name, row in rows.items():
-        monkeypatch.setitem(_auto.INSTRUMENTATIONS, name, row)
+        monkeypatch.setitem(_auto_instrument.INSTRUMENTATIONS, name, row)
     with caplog.at_level(logging.DEBUG, logger="botanu"):
-        done = _auto.instrument(tuple(rows), trace.get_tracer_provider())
+        done = _auto_instrument.instrument(tuple(rows), trace.get_tracer_provider())
     assert done.names == ()
     records = [r for r in caplog.records if r.name == "botanu"]
     messages = [r.getMessage() for r in records]
@@ -254,16 +254,16 @@ def test_a_failing_instrumentor_is_logged_once_and_swallowed(spans, caplog, monk
     (tmp_path / "botanu_test_failing_instrumentor.py").write_text(FAILING_INSTRUMENTOR)
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.setitem(
-        _auto.INSTRUMENTATIONS,
+        _auto_instrument.INSTRUMENTATIONS,
         "failing",
-        _auto.Instrumentation(
+        _auto_instrument.Instrumentation(
             "json", "botanu_test_failing_instrumentor", "FailingInstrumentor", "x"
         ),
     )
-    monkeypatch.setattr(_auto, "_failed", set())
+    monkeypatch.setattr(_auto_instrument, "_failed", set())
     with caplog.at_level(logging.WARNING, logger="botanu"):
         for _ in range(2):
-            done = _auto.instrument(("failing",), trace.get_tracer_provider())
+            done = _auto_instrument.instrument(("failing",), trace.get_tracer_provider())
             assert done.names == ()
     failures = [r for r in caplog.records if "could not turn on failing" in r.getMessage()]
     assert len(failures) == 1

@@ -14,6 +14,8 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, BinaryIO, NamedTuple
 
+from botanu.exceptions import FileExportError, OTLPDecodeError
+
 __all__ = [
     "MAX_EXPORT_BYTES",
     "MAX_SPAN_ATTRIBUTES",
@@ -41,10 +43,6 @@ MAX_VALUE_DEPTH = 16
 
 _KINDS = ("unspecified", "internal", "server", "client", "producer", "consumer")
 _STATUS = ("unset", "ok", "error")
-
-
-class OTLPDecodeError(ValueError):
-    """The payload is not a valid OTLP trace export; nothing of it was accepted."""
 
 
 class RawSpan(NamedTuple):
@@ -379,16 +377,6 @@ def iter_file_payloads(
 # export: the largest body `botanu serve` accepts by default, so a file holds no export the
 # server would refuse, and reading one never takes more memory than that.
 MAX_EXPORT_BYTES = 16 * 1024 * 1024
-
-
-class FileExportError(OTLPDecodeError):
-    """An export of a file that is malformed or over the size limit. `line` is the line it
-    starts on (None for a protobuf file, which has no lines); `problem` says what is wrong."""
-
-    def __init__(self, line: int | None, problem: str) -> None:
-        super().__init__(f"line {line}: {problem}" if line is not None else problem)
-        self.line = line
-        self.problem = problem
 
 
 class FileExport(NamedTuple):

@@ -25,7 +25,7 @@ from botanu.engine.pricing._currency import (
     read_exchange_rates,
 )
 from botanu.engine.records import Category
-from botanu.exceptions import BotanuError
+from botanu.exceptions import RateCardError
 
 __all__ = [
     "MAX_PRICE",
@@ -81,17 +81,6 @@ MAX_PER = 10**18
 
 _STR = "tag:yaml.org,2002:str"
 _NUMBER_TAGS = (_STR, "tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
-
-
-class RateCardError(BotanuError, ValueError):
-    """A rate card that cannot be used; the message reads `file:line: field: problem`."""
-
-    def __init__(self, path: str, line: int | None, field: str | None, problem: str) -> None:
-        where = f"{path}:{line}" if line is not None else path
-        super().__init__(f"{where}: {field}: {problem}" if field else f"{where}: {problem}")
-        self.path = path
-        self.line = line
-        self.field = field
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,16 +9,16 @@ from collections.abc import Mapping
 from typing import Any
 
 from opentelemetry.context import Context
-from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor, SynchronousMultiSpanProcessor
+from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 from opentelemetry.trace import SpanKind
 
 from botanu import semconv
-from botanu._internal.fast_attributes import write_attributes
-from botanu._internal.guard import report_internal_error
-from botanu.models.run_context import RunContext
 from botanu.sdk import _runtime
+from botanu.sdk._guard import report_internal_error
+from botanu.sdk._otel_internals import write_attributes
+from botanu.sdk.run_context import RunContext
 
-__all__ = ["EnrichingSpanProcessors", "RunContextEnricher"]
+__all__ = ["RunContextEnricher"]
 
 _RUN_KEY = _runtime.RUN_KEY
 _BAGGAGE_KEY = _runtime.BAGGAGE_KEY
@@ -82,19 +82,3 @@ class RunContextEnricher(SpanProcessor):
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:
         return True
-
-
-class EnrichingSpanProcessors(SynchronousMultiSpanProcessor):
-    """The processor list of a TracerProvider that botanu creates, with the enricher
-    built in: it runs first on every span start and costs no extra calls at span end
-    (the SDK's `active_span_processor` hook; providers of the host get the plain
-    `RunContextEnricher` added instead)."""
-
-    def __init__(self, enricher: RunContextEnricher) -> None:
-        super().__init__()  # type: ignore[no-untyped-call]
-        self.enricher = enricher
-
-    def on_start(self, span: Span, parent_context: Context | None = None) -> None:
-        self.enricher.on_start(span, parent_context)
-        for processor in self._span_processors:
-            processor.on_start(span, parent_context=parent_context)

@@ -41,7 +41,7 @@ def _otel(library: str, name: str, cls: str, package: str | None = None) -> Inst
 
 # botanu's name -> instrumentor; the name is what users write in code, env and YAML
 INSTRUMENTATIONS: dict[str, Instrumentation] = {
-    # GenAI clients: botanu also completes their spans' usage (see _llm_usage)
+    # GenAI clients: botanu also completes their spans' usage (see botanu.integrations._llm_usage)
     "openai": _otel("openai", "openai_v2", "OpenAIInstrumentor"),
     # the Anthropic SDK (2.x) traces its own calls; for older ones, OpenLLMetry's
     # instrumentor (the contrib repository has none for Anthropic's client)

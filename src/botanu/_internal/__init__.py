@@ -1,1 +1,0 @@
-"""Private helpers shared by the SDK modules; not part of the public API."""
