@@ -28,8 +28,8 @@ from typing import Any
 
 from botanu.engine.costing import cost_per_outcome
 from botanu.engine.pricing_job import price_days
+from botanu.engine.records import span_row_schema
 from botanu.store import open_store
-from botanu.store.base import span_row_schema
 
 T0 = 1_793_491_200_000_000_000  # 2026-11-01 00:00 UTC
 GAP_NS = 60_000_000  # spans start 60 ms apart: 10M spans cover 7 UTC days

@@ -12,10 +12,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from botanu import semconv as sc
-from botanu.engine.batch import SpanBatch, stored_money
+from botanu.engine.batch import SpanBatch
 from botanu.engine.ingest import RawSpan, decode_json
 from botanu.engine.ingest import normalize as normalize_one
 from botanu.engine.ingest.columnar import normalize_batch
+from botanu.engine.records import stored_money
 
 pytestmark = pytest.mark.slow  # a long property run
 

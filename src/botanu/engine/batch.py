@@ -7,43 +7,26 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from decimal import ROUND_HALF_EVEN, Context, Decimal
 from operator import attrgetter
 from typing import Any
 
-from botanu import semconv as sc
-from botanu.engine.records import CostLine, SpanRecord
-from botanu.store.base import COST_COLUMNS, span_row_schema
+from botanu.engine.records import (
+    COST_COLUMNS,
+    PROMOTED_KEYS,
+    CostLine,
+    SpanRecord,
+    span_row_schema,
+    stored_money,
+)
 
 __all__ = [
-    "PROMOTED_KEYS",
     "SCALAR_FIELDS",
     "SpanBatch",
     "span_rows",
-    "stored_money",
     "typed_array",
 ]
 
 SCALAR_FIELDS = tuple(f.name for f in dataclasses.fields(SpanRecord) if f.name != "attributes")
-# Attributes on nearly every span that are kept in their column only (field -> key): an
-# entry is left out when its text is the column's, and put back from the column on reading
-# (`SpanBatch.record`, the `spans` view). Writing them twice cost ~15% of ingest.
-PROMOTED_KEYS = {
-    "run_id": sc.RUN_ID,
-    "event_id": sc.EVENT_ID,
-    "workflow": sc.WORKFLOW,
-    "customer_id": sc.CUSTOMER_ID,
-    "tenant_id": sc.TENANT_ID,
-}
-_MONEY_PLACES = Decimal("1e-18")
-_MONEY_CONTEXT = Context(prec=60)
-
-
-def stored_money(amount: Decimal | None) -> Decimal | None:
-    """An amount as a DECIMAL(38, 18) column keeps it: beyond 18 places, rounded half-even."""
-    if amount is None or amount.as_tuple().exponent >= -18:  # type: ignore[operator]
-        return amount
-    return amount.quantize(_MONEY_PLACES, rounding=ROUND_HALF_EVEN, context=_MONEY_CONTEXT)
 
 
 def typed_array(name: str, values: list[Any]) -> Any:

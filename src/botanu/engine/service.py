@@ -29,9 +29,8 @@ from botanu.engine.ingest.columnar import normalize_batch
 from botanu.engine.ingest.otlp import FileExportError, iter_file_exports
 from botanu.engine.pricing import Pricer
 from botanu.engine.pricing._bulk import bulk_pricer
-from botanu.engine.records import CostLine, SpanRecord
+from botanu.engine.records import CostLine, SpanRecord, span_row_schema
 from botanu.store import Store, StoreError
-from botanu.store.base import span_row_schema
 
 __all__ = [
     "FileIngest",

@@ -2,42 +2,24 @@
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
-from functools import cache
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
-from botanu.engine.records import TOKEN_FIELDS, UNIT_FIELDS, CostLine, SpanRecord
+from botanu.engine.records import CostLine, SpanRecord
 from botanu.exceptions import QueryInterrupted, StoreError
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
 __all__ = [
-    "COST_COLUMNS",
     "QueryInterrupted",
     "QueryResult",
     "Store",
     "StoreError",
     "checked_valuation",
-    "span_row_schema",
 ]
-
-# the cost line of a span, as columns of its row: cost line field -> column
-COST_COLUMNS = {
-    "amount": "amount",
-    "currency": "currency",
-    "source": "price_source",
-    "catalog_version": "catalog_version",
-    "matched_provider": "matched_provider",
-    "matched_model": "matched_model",
-    "effective_date": "effective_date",
-    "estimated": "estimated",
-    "detail": "price_detail",
-}
-_COUNTS = frozenset((*TOKEN_FIELDS, *UNIT_FIELDS))
 
 
 # what one unit of an outcome may be worth: far beyond any business outcome, well inside
@@ -73,32 +55,6 @@ class QueryResult(NamedTuple):
 
     def as_dicts(self) -> list[dict[str, Any]]:
         return [dict(zip(self.columns, row, strict=True)) for row in self.rows]
-
-
-@cache
-def span_row_schema() -> pa.Schema:
-    """The Arrow shape of a batch for `Store.write_batch`: every `SpanRecord` field (the
-    attributes as key/value entries) followed by the span's cost line columns."""
-    import pyarrow as pa
-
-    money = pa.decimal128(38, 18)
-    types = {
-        "start_ns": pa.int64(),
-        "end_ns": pa.int64(),
-        "attempt": pa.int32(),
-        "is_run_span": pa.bool_(),
-        "outcome_value_amount": pa.float64(),
-        "request_units": pa.float64(),
-        "reported_cost": money,
-        "attributes": pa.list_(pa.struct([("key", pa.string()), ("value", pa.string())])),
-        "amount": money,
-        "effective_date": pa.date32(),
-        "estimated": pa.bool_(),
-    }
-    names = [f.name for f in dataclasses.fields(SpanRecord)] + list(COST_COLUMNS.values())
-    return pa.schema(
-        [(n, types.get(n, pa.int64() if n in _COUNTS else pa.string())) for n in names]
-    )
 
 
 class Store(Protocol):

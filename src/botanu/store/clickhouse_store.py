@@ -22,11 +22,17 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from botanu.engine.batch import PROMOTED_KEYS, span_rows, stored_money
-from botanu.engine.records import CostLine, SpanRecord
+from botanu.engine.batch import span_rows
+from botanu.engine.records import (
+    COST_COLUMNS,
+    PROMOTED_KEYS,
+    CostLine,
+    SpanRecord,
+    stored_money,
+)
 from botanu.engine.resolutions import resolutions
 from botanu.store._rollup import day_merge_sql, day_rollup_sql
-from botanu.store.base import COST_COLUMNS, QueryResult, StoreError, checked_valuation
+from botanu.store.base import QueryResult, StoreError, checked_valuation
 from botanu.store.clickhouse_url import ClickHouseURL, parse_clickhouse_url
 
 __all__ = ["ClickHouseStore"]

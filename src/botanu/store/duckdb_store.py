@@ -16,17 +16,22 @@ from pathlib import Path
 from typing import Any
 
 from botanu._cores import usable_cores
-from botanu.engine.batch import PROMOTED_KEYS, span_rows, stored_money
-from botanu.engine.records import CostLine, SpanRecord
+from botanu.engine.batch import span_rows
+from botanu.engine.records import (
+    COST_COLUMNS,
+    PROMOTED_KEYS,
+    CostLine,
+    SpanRecord,
+    span_row_schema,
+    stored_money,
+)
 from botanu.engine.resolutions import resolutions
 from botanu.store._rollup import merge_sql, rollup_sql
 from botanu.store.base import (
-    COST_COLUMNS,
     QueryInterrupted,
     QueryResult,
     StoreError,
     checked_valuation,
-    span_row_schema,
 )
 
 __all__ = ["DuckDBStore"]

@@ -12,10 +12,9 @@ from typing import Any
 
 import pytest
 
-from botanu.engine.batch import stored_money
 from botanu.engine.pricing import Pricer, parse_rate_card
 from botanu.engine.pricing._bulk import BulkPricer
-from botanu.engine.records import SpanRecord
+from botanu.engine.records import SpanRecord, stored_money
 
 # the day the research notes were checked against the catalog
 DEFAULT_TIME = datetime(2026, 11, 1, 12, 0, tzinfo=timezone.utc)

@@ -18,11 +18,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from botanu.engine.batch import stored_money
 from botanu.engine.pricing import Pricer, parse_rate_card, shipped_rate_card
 from botanu.engine.pricing._bulk import BulkPricer, bulk_pricer
 from botanu.engine.pricing._quotes import FALLBACK, TOKENS, UNITS
-from botanu.engine.records import SpanRecord
+from botanu.engine.records import SpanRecord, stored_money
 
 UTC = timezone.utc
 HERE = Path(__file__).parent

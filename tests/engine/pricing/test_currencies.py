@@ -19,12 +19,11 @@ from hypothesis import HealthCheck, given, settings
 
 from botanu import semconv as sc
 from botanu.cli import cli
-from botanu.engine.batch import stored_money
 from botanu.engine.ingest import RawSpan
 from botanu.engine.pricing import Pricer, RateCardError, load_rate_card, parse_rate_card
 from botanu.engine.pricing._bulk import BulkPricer
 from botanu.engine.pricing._currency import MAX_EXCHANGE_RATES
-from botanu.engine.records import SpanRecord
+from botanu.engine.records import SpanRecord, stored_money
 from botanu.engine.service import ingest_payloads
 from botanu.store import open_store
 

@@ -158,7 +158,8 @@ class Group:
         import pyarrow as pa
         import pyarrow.compute as pc
 
-        from botanu.engine.batch import PROMOTED_KEYS, entry_list
+        from botanu.engine.batch import entry_list
+        from botanu.engine.records import PROMOTED_KEYS
 
         promoted = set(PROMOTED_KEYS.values())
         keys = [k for k in self.keys if k not in promoted or not self.columns[k].is_text()]
@@ -252,7 +253,7 @@ def _beyond_bounds(fields: dict[str, Array | None]) -> bool:
 def _reported(column: _Column) -> Array:
     import pyarrow as pa
 
-    from botanu.engine.batch import stored_money
+    from botanu.engine.records import stored_money
 
     values = [stored_money(read_money(v)) for v in column.values]
     return pa.array(values, pa.decimal128(38, 18))

@@ -21,7 +21,7 @@ from botanu.engine.ingest._group import Group, text_array
 from botanu.engine.ingest.fields import read_text
 from botanu.engine.ingest.normalize import normalize
 from botanu.engine.ingest.otlp import RawSpan
-from botanu.store.base import span_row_schema
+from botanu.engine.records import span_row_schema
 
 __all__ = ["normalize_batch"]
 

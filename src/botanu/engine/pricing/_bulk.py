@@ -19,7 +19,7 @@ from decimal import Decimal
 from importlib import resources
 from typing import Any
 
-from botanu.engine.batch import SpanBatch, stored_money
+from botanu.engine.batch import SpanBatch
 from botanu.engine.pricing._currency import convert
 from botanu.engine.pricing._pricer import (
     QUANTITY_FIELDS,
@@ -34,9 +34,15 @@ from botanu.engine.pricing._quotes import (
     QuoteBook,
 )
 from botanu.engine.pricing._rates import Line
-from botanu.engine.records import TOKEN_FIELDS, CostLine, SpanRecord
+from botanu.engine.records import (
+    COST_COLUMNS,
+    TOKEN_FIELDS,
+    CostLine,
+    SpanRecord,
+    span_row_schema,
+    stored_money,
+)
 from botanu.semconv import LLM_USAGE_ON_CHILD
-from botanu.store.base import COST_COLUMNS, span_row_schema
 
 __all__ = ["BulkPricer", "bulk_pricer"]
 

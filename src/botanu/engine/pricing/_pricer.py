@@ -11,7 +11,6 @@ from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
-from botanu.engine.batch import stored_money
 from botanu.engine.pricing._currency import to_usd
 from botanu.engine.pricing._llm import LLMCatalog, price_with_entry, select_llm_entry
 from botanu.engine.pricing._rate_card import (
@@ -21,7 +20,14 @@ from botanu.engine.pricing._rate_card import (
     shipped_rate_card,
 )
 from botanu.engine.pricing._resources import has_billable_usage, price_entries, select
-from botanu.engine.records import TOKEN_FIELDS, UNIT_FIELDS, CostLine, PriceSource, SpanRecord
+from botanu.engine.records import (
+    TOKEN_FIELDS,
+    UNIT_FIELDS,
+    CostLine,
+    PriceSource,
+    SpanRecord,
+    stored_money,
+)
 from botanu.semconv import LLM_USAGE_ON_CHILD
 
 __all__ = [

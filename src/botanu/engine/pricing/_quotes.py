@@ -16,7 +16,6 @@ from typing import Any
 
 from genai_prices.types import ModelPrice, Usage
 
-from botanu.engine.batch import stored_money
 from botanu.engine.pricing._currency import ExchangeRate, convert, split_note
 from botanu.engine.pricing._llm import price_context, select_llm_entry
 from botanu.engine.pricing._pricer import Pricer, not_billed_line
@@ -30,7 +29,7 @@ from botanu.engine.pricing._rates import (
     token_rates,
 )
 from botanu.engine.pricing._resources import select
-from botanu.engine.records import CostLine, SpanRecord
+from botanu.engine.records import CostLine, SpanRecord, stored_money
 
 __all__ = ["DAY_NS", "Key", "Quote", "QuoteBook"]
 
