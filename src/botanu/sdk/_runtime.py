@@ -7,7 +7,7 @@ the same rules as the current span: it is copied into tasks and threads started 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from opentelemetry import baggage as baggage_api
 from opentelemetry import context as context_api
@@ -15,8 +15,10 @@ from opentelemetry import trace
 from opentelemetry.context import Context
 
 from botanu import semconv
-from botanu.sdk import _otel_internals
-from botanu.sdk.run_context import RunContext
+from botanu.sdk import _otel_internals, run_context
+
+if TYPE_CHECKING:
+    from botanu.sdk.run_context import RunContext
 
 RUN_KEY = context_api.create_key("botanu.run")
 # the model-call tracker open in a context: it notes the client spans started inside it
@@ -41,6 +43,7 @@ class RuntimeState:
 
 
 state = RuntimeState()
+run_context.RUNTIME.lean = lambda: state.lean
 
 
 class RunScope:

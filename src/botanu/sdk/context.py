@@ -5,7 +5,6 @@ behind `RunContext.as_current()` (queue consumers, worker threads, other service
 from __future__ import annotations
 
 from types import TracebackType
-from typing import TYPE_CHECKING
 
 from opentelemetry import baggage as baggage_api
 from opentelemetry import trace
@@ -13,9 +12,7 @@ from opentelemetry import trace
 from botanu.sdk import _runtime
 from botanu.sdk._guard import report_internal_error
 from botanu.sdk._sync_async import SyncAndAsync
-
-if TYPE_CHECKING:
-    from botanu.sdk.run_context import RunContext
+from botanu.sdk.run_context import RUNTIME, RunContext
 
 __all__ = ["get_current_run_context", "get_run_context_from_baggage"]
 
@@ -28,8 +25,6 @@ def get_current_run_context() -> RunContext | None:
 
 def get_run_context_from_baggage() -> RunContext | None:
     """The run carried by the current W3C baggage (validated), or None."""
-    from botanu.sdk.run_context import RunContext
-
     return RunContext.from_baggage(baggage_api.get_all())
 
 
@@ -71,3 +66,6 @@ class _ActivatedRun(SyncAndAsync):
         scope = _runtime.current_scope()
         if scope is not None and scope.owner is self:
             _runtime.deactivate(scope)
+
+
+RUNTIME.activate = _ActivatedRun

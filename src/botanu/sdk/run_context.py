@@ -1,8 +1,9 @@
 """The run: one execution attempt of one business event, its id and its statuses.
 
 `RunContext` travels in W3C baggage and is stamped on spans. Inbound baggage is untrusted:
-`from_baggage` validates every value and drops the bad. Data and validation only, but for
-`as_current()` and `to_baggage_dict()` without `lean_mode`: they read the SDK runtime.
+`from_baggage` validates every value and drops the bad. Data and validation only: what
+`as_current()` and `to_baggage_dict()` need of the SDK runtime (`RUNTIME`) is handed in by
+the runtime when it loads, so this module imports nothing of the SDK.
 """
 
 from __future__ import annotations
@@ -13,10 +14,26 @@ import os
 import random
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from botanu import semconv
+
+
+class _Runtime:
+    """What a run needs of the SDK runtime, handed in by it when it loads
+    (`sdk/_runtime.py`, `sdk/context.py`), so this module imports nothing of the SDK."""
+
+    def __init__(self) -> None:
+        self.lean: Callable[[], bool] = lambda: True  # the configured propagation mode
+        self.activate: Callable[[RunContext], Any] = _not_loaded  # `as_current`
+
+
+def _not_loaded(run: RunContext) -> Any:
+    raise RuntimeError("botanu's SDK is not loaded: import botanu first")
+
+
+RUNTIME = _Runtime()
 
 __all__ = ["RunContext", "RunStatus", "generate_run_id"]
 
@@ -269,9 +286,7 @@ class RunContext:
         out, never sent as the text "None".
         """
         if lean_mode is None:
-            from botanu.sdk import _runtime
-
-            lean_mode = _runtime.state.lean
+            lean_mode = RUNTIME.lean()
         entries = {
             semconv.RUN_ID: self.run_id,
             semconv.WORKFLOW: self.workflow,
@@ -393,9 +408,7 @@ class RunContext:
         Spans started inside carry its identity and `emit_outcome` records on the span
         that is current when it is called. Usable as `with` and `async with`.
         """
-        from botanu.sdk.context import _ActivatedRun
-
-        return _ActivatedRun(self)
+        return RUNTIME.activate(self)
 
     # --- deadline and cancellation ------------------------------------------------------------
     def remaining_time(self) -> float | None:

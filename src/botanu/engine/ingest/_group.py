@@ -28,6 +28,7 @@ from botanu.engine.ingest.fields import (
 __all__ = ["Group", "each", "text_array"]
 
 Array = Any  # a pyarrow array (pyarrow ships no type information)
+Fields = dict[str, Array | None]
 _arange_cache: list[Array] = []
 
 
@@ -176,29 +177,28 @@ class Group:
         names = pc.take(pa.array(keys, pa.string()), column)
         return entry_list(offsets, names, pc.take(texts, source))
 
-    def fields(self) -> dict[str, Array | None] | None:
-        """Every field read from attributes; None when the spans differ in category, or a
-        value is beyond its bound (`normalize` drops it and says so, span by span)."""
+    def fields(self, usage: Callable[[Group], Fields | None]) -> Fields | None:
+        """Every field read from attributes, `usage` giving the category and what the
+        spans used; None when the spans differ in category, or a value is beyond its
+        bound (`normalize` drops it and says so, span by span)."""
         import pyarrow as pa
 
         try:
-            fields = self._fields()
+            fields = self._fields(usage)
         except (OverflowError, pa.ArrowInvalid):  # beyond any bound, surely
             return None
         if fields is None or _beyond_bounds(fields):
             return None
         return fields
 
-    def _fields(self) -> dict[str, Array | None] | None:
-        from botanu.engine.ingest._usage import usage_fields
-
-        fields: dict[str, Array | None] = {f.name: self.read(f) for f in SPAN_FIELDS}
+    def _fields(self, usage: Callable[[Group], Fields | None]) -> Fields | None:
+        fields: Fields = {f.name: self.read(f) for f in SPAN_FIELDS}
         own = self.text(sc.ENVIRONMENT)
         fields["environment"] = _coalesce(own, self.resource_environment)
-        usage = usage_fields(self)
-        if usage is None:
+        used = usage(self)
+        if used is None:
             return None
-        fields.update(usage)
+        fields.update(used)
         return fields
 
     def message_count(self, count: Array | None, operation: Array | None) -> Array | None:

@@ -18,6 +18,7 @@ from typing import Any
 from botanu import semconv as sc
 from botanu.engine.batch import SCALAR_FIELDS, SpanBatch, attribute_entries, typed_array
 from botanu.engine.ingest._group import Group, text_array
+from botanu.engine.ingest._usage import usage_fields
 from botanu.engine.ingest.fields import read_text
 from botanu.engine.ingest.normalize import normalize
 from botanu.engine.ingest.otlp import RawSpan
@@ -69,7 +70,7 @@ def normalize_batch(raws: Sequence[RawSpan]) -> SpanBatch:
     for keys, first_index in first.items():
         size = sizes[first_index]
         group = Group(keys, attributes[start : start + size], environment.slice(start, size))
-        fields = group.fields()
+        fields = group.fields(usage_fields)
         if fields is None:  # spans of different categories: one by one
             records = [normalize(raw) for raw in raws[start : start + size]]
             fields = {

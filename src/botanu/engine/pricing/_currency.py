@@ -12,14 +12,11 @@ from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Context, Decimal
 from pathlib import PurePath
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import yaml
 
 from botanu.engine.records import CostLine
-
-if TYPE_CHECKING:
-    from botanu.engine.pricing._rate_card import _Reader
 
 __all__ = [
     "MAX_EXCHANGE_RATE",
@@ -43,6 +40,23 @@ _MAX_RATE_PLACES = 18
 _EXACT = Context(prec=100)
 _CODE = re.compile(r"[A-Z]{3}\Z")
 _RATE_FIELDS = ("currency", "from", "usd")
+
+
+class _Reader(Protocol):
+    """What the rate card's reader offers (`_rate_card._Reader`): typed values of YAML
+    nodes, and errors that carry the node's line."""
+
+    def error(self, node: yaml.Node, field: str, problem: str) -> Exception: ...
+
+    def mapping(
+        self, node: yaml.Node, field: str, allowed: tuple[str, ...]
+    ) -> dict[str, yaml.Node]: ...
+
+    def text(self, node: yaml.Node, field: str) -> str: ...
+
+    def decimal(self, node: yaml.Node, field: str, maximum: Decimal, example: str) -> Decimal: ...
+
+    def day(self, node: yaml.Node, field: str) -> date: ...
 
 
 @dataclass(frozen=True, slots=True)
