@@ -34,12 +34,12 @@ def resolutions(rows: Any) -> Any:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    names = rows.column("name")
-    if not pc.any(pc.equal(names, sc.OUTCOME_RESOLUTION_SPAN)).as_py():
+    named = pc.equal(rows.column("name"), sc.OUTCOME_RESOLUTION_SPAN)
+    if not pc.any(named).as_py():
         return None
     statuses = pa.array(sc.OUTCOME_STATUSES, pa.string())
     keep = pc.and_(
-        pc.and_(pc.equal(names, sc.OUTCOME_RESOLUTION_SPAN), pc.is_valid(rows.column("event_id"))),
+        pc.and_(named, pc.is_valid(rows.column("event_id"))),
         pc.is_in(rows.column("outcome_status"), statuses),
     )
     found = rows.filter(keep)

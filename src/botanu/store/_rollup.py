@@ -152,15 +152,17 @@ def _of_day(c: RollupColumn) -> list[str]:
         has = "outcome_status IS NOT NULL"
         with_value = has if c.value == "outcome_status" else f"{has} AND {c.value} IS NOT NULL"
         return [f"argMaxIf({c.value}, rank, {has})", f"maxIf(rank, {with_value})"]
-    condition = f"If({c.value + ', ' if c.value else ''}{c.where})" if c.where else None
+    if c.kind == "sum":
+        summed = f"sumIf({c.value}, {c.where})" if c.where else f"sum({c.value})"
+        return [f"coalesce({summed}, 0)"]
+    if c.kind == "count":
+        return [f"countIf({c.where})" if c.where else "count()"]
     return [
         {
             "own": f"anyIf({c.value}, is_run_span)",
             "any": f"any({c.value})",
             "first": f"min({c.value})",
             "last": f"max({c.value})",
-            "sum": f"coalesce(sum{condition or f'({c.value})'}, 0)",
-            "count": f"count{condition or '()'}",
         }[c.kind]
     ]
 

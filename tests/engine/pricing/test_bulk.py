@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from botanu.engine.pricing import Pricer, parse_rate_card, shipped_rate_card
 from botanu.engine.pricing._bulk import BulkPricer, bulk_pricer
 from botanu.engine.pricing._quotes import FALLBACK, TOKENS, UNITS
-from botanu.engine.records import SpanRecord, stored_money
+from botanu.engine.records import TOKEN_FIELDS, UNIT_FIELDS, SpanRecord, stored_money
 
 UTC = timezone.utc
 HERE = Path(__file__).parent
@@ -339,21 +339,7 @@ def resource_fields(draw):
     }
 
 
-USAGE_FIELDS = (
-    "input_tokens",
-    "output_tokens",
-    "cache_read_tokens",
-    "cache_write_tokens",
-    "cache_write_1h_tokens",
-    "reasoning_tokens",
-    "bytes_scanned",
-    "request_units",
-    "rows",
-    "bytes_read",
-    "bytes_written",
-    "object_count",
-    "message_count",
-)
+USAGE_FIELDS = (*TOKEN_FIELDS, *UNIT_FIELDS, "request_units")
 # a reported 0 is taken only on a span without usage: draw both, often
 REPORTED = [None] * 6 + [Decimal("0")] * 3 + [Decimal("0.000"), Decimal("0.25"), Decimal("1e-20")]
 # a failed call without usage is not billed, with usage priced: draw failures often
