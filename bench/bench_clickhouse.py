@@ -149,8 +149,15 @@ class _Timed:
     def span_days(self, since_ns: int, until_ns: int) -> list[date]:
         return self._timed("days", self.store.span_days, since_ns, until_ns)
 
-    def pending_spans(self, day: date, *, again: bool = False) -> Any:
-        return self._timed("read", self.store.pending_spans, day, again=again)
+    def price_in_database(self, day: date, quotes_for: Any, *, again: bool = False) -> Any:
+        spans, left = self._timed(
+            "in_database", self.store.price_in_database, day, quotes_for, again=again
+        )
+        self.left = getattr(self, "left", 0) + left.num_rows
+        return spans, left
+
+    def end_pricing(self, day: date) -> None:
+        self._timed("in_database", self.store.end_pricing, day)
 
     def store_priced(self, rows: Any) -> None:
         self._timed("store", self.store.store_priced, rows)
@@ -175,13 +182,13 @@ def price(store: Any, count: int) -> list[date]:
     priced = sum(d.spans for d in done)
     assert priced == count, priced
     steps = timed.seconds
-    to_python = seconds - sum(steps.values())
+    in_python = seconds - steps["in_database"] - steps["rollup"]
     print(
         f"price    {priced:,} spans over {len(done)} days: {priced / seconds:,.0f} spans/s "
-        f"({seconds:,.1f} s wall: read new spans {steps['read']:,.1f} s, Arrow rows to "
-        f"RawSpan {to_python:,.1f} s, normalize+price {steps['prepare']:,.1f} s "
-        f"({priced / steps['prepare']:,.0f}/s), store {steps['store']:,.1f} s "
-        f"({priced / steps['store']:,.0f}/s), rollups {steps['rollup']:,.1f} s)"
+        f"({seconds:,.1f} s wall: normalized and priced in the database "
+        f"{steps['in_database']:,.1f} s ({priced / steps['in_database']:,.0f}/s), "
+        f"{getattr(timed, 'left', 0):,} spans left to Python {in_python:,.1f} s, "
+        f"rollups {steps['rollup']:,.1f} s)"
     )
     return [d.day for d in done]
 

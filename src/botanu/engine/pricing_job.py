@@ -1,11 +1,13 @@
 """`botanu price`: price the spans a Collector wrote to ClickHouse that botanu has not
 priced yet, a UTC day at a time.
 
-Each day: read the day's new spans (an anti-join against what botanu keeps), normalize
-and price them with the same code as every other path in, store them, and rebuild the
-day's run rollup. Rerunning is safe at any point: stored spans are not read again, and a
-day whose spans changed since its rollup was built is rebuilt. Workers share a backfill
-by taking every K-th day (`workers=K, worker=i`): they never touch the same day.
+Each day: the day's new spans (an anti-join against what botanu keeps) are normalized
+and priced inside the database with the engine's own declarations and quotes (see
+store/_clickhouse_pricing.py); the few spans SQL cannot price exactly come back and are
+priced here by the same pricer; then the day's run rollup is rebuilt. Rerunning is safe
+at any point: stored spans are not read again, and a day whose spans changed since its
+rollup was built is rebuilt. Workers share a backfill by taking every K-th day
+(`workers=K, worker=i`): they never touch the same day.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any, Protocol
 
 from botanu.engine.ingest import RawSpan
 from botanu.engine.pricing import Pricer
+from botanu.engine.pricing._bulk import bulk_pricer
 from botanu.engine.service import (
     BATCH_SPANS,
     _cycle_collector_paused,
@@ -33,7 +36,11 @@ class PricingStore(Protocol):
 
     def span_days(self, since_ns: int, until_ns: int) -> list[date]: ...
 
-    def pending_spans(self, day: date, *, again: bool = False) -> Any: ...
+    def price_in_database(
+        self, day: date, quotes_for: Callable[..., tuple[Any, Any]], *, again: bool = False
+    ) -> tuple[int, Any]: ...
+
+    def end_pricing(self, day: date) -> None: ...
 
     def store_priced(self, rows: Any) -> None: ...
 
@@ -63,17 +70,19 @@ def price_days(
     if workers < 1 or not 0 <= worker < workers:
         raise ValueError(f"worker must be in [0, {workers}), got {worker}")
     pricer = pricer or default_pricer()
+    bulk = bulk_pricer(pricer)
     done = []
     for day in store.span_days(since_ns, until_ns):
         if day.toordinal() % workers != worker:
             continue
-        table = store.pending_spans(day, again=again)
-        for start in range(0, table.num_rows, BATCH_SPANS):
+        spans, left = store.price_in_database(day, bulk.quote_tables, again=again)
+        for start in range(0, left.num_rows, BATCH_SPANS):
             with _cycle_collector_paused():  # many small objects, no cycles: 2x faster
-                raws = _raw_spans(table.slice(start, BATCH_SPANS))
+                raws = _raw_spans(left.slice(start, BATCH_SPANS))
             store.store_priced(prepare_spans(raws, pricer))
+        store.end_pricing(day)
         rebuilt = store.refresh_rollup(day, force=again)
-        result = DayPriced(day, int(table.num_rows), rebuilt)
+        result = DayPriced(day, spans, rebuilt)
         done.append(result)
         if on_day is not None:
             on_day(result)

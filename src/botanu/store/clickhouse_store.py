@@ -31,6 +31,7 @@ from botanu.engine.records import (
     stored_money,
 )
 from botanu.engine.resolutions import resolutions
+from botanu.store._clickhouse_pricing import QuotesFor, drop_stage, price_day
 from botanu.store._rollup import day_merge_sql, day_rollup_sql
 from botanu.store.base import QueryResult, StoreError, checked_valuation
 from botanu.store.clickhouse_url import ClickHouseURL, parse_clickhouse_url
@@ -185,25 +186,42 @@ class ClickHouseStore:
         )
         return [row[0] for row in rows]
 
+    def price_in_database(self, day: date, quotes_for: QuotesFor, *, again: bool = False) -> Any:
+        """Price the spans of `day` botanu has not priced yet (every span of it when
+        `again`) inside ClickHouse (`_clickhouse_pricing`); returns how many spans there
+        were and the spans left to the pricer in Python (as `pending_spans` gives them).
+        The caller stores those, then calls `end_pricing(day)`."""
+        lo, hi = _day_bounds(day)
+        window = {"lo": _timestamp(lo), "hi": _timestamp(hi)}
+        spans, left = price_day(self, day, quotes_for, self._new_only(again), window)
+        return spans, self._pending(window, f"AND {left}")
+
+    def end_pricing(self, day: date) -> None:
+        """Drop the stage tables of `day`'s pricing."""
+        drop_stage(self, day)
+
+    def _new_only(self, again: bool) -> str:
+        if again:
+            return ""
+        return (
+            f"AND (TraceId, SpanId) NOT IN (SELECT trace_id, span_id FROM {self._db}"
+            f".botanu_spans WHERE {_SPANS_IN})"
+        )
+
     def pending_spans(self, day: date, *, again: bool = False) -> Any:
         """The spans of `day` botanu has not priced yet (every span of it when `again`),
         as Arrow columns named like `RawSpan`'s fields."""
         lo, hi = _day_bounds(day)
-        new_only = (
-            ""
-            if again
-            else (
-                f"AND (TraceId, SpanId) NOT IN (SELECT trace_id, span_id FROM {self._db}"
-                f".botanu_spans WHERE {_SPANS_IN})"
-            )
-        )
+        return self._pending({"lo": _timestamp(lo), "hi": _timestamp(hi)}, self._new_only(again))
+
+    def _pending(self, window: dict[str, Any], new_only: str) -> Any:
         sql = (
             _sql("pending.sql")
             .replace("__TRACES__", self._traces)
             .replace("__RESOURCE__", self._resource)
             .replace("__NEW_ONLY__", new_only)
         )
-        return self._arrow(sql, {"lo": _timestamp(lo), "hi": _timestamp(hi)})
+        return self._arrow(sql, window)
 
     def store_priced(self, rows: Any) -> None:
         """Keep spans normalized and priced (Arrow shaped as `span_row_schema()`) as the
@@ -396,9 +414,14 @@ class ClickHouseStore:
         except Exception as exc:
             raise StoreError(f"ClickHouse store {self.path}: {_message(exc)}") from None
 
-    def _command(self, sql: str, parameters: dict[str, Any] | None = None) -> None:
+    def _command(
+        self,
+        sql: str,
+        parameters: dict[str, Any] | None = None,
+        settings: dict[str, Any] | None = None,
+    ) -> None:
         try:
-            self._client.command(sql, parameters=parameters, settings=_SETTINGS)
+            self._client.command(sql, parameters=parameters, settings=_SETTINGS | (settings or {}))
         except Exception as exc:
             raise StoreError(f"ClickHouse store {self.path}: {_message(exc)}") from None
 

@@ -5,6 +5,7 @@ Money is Decimal; usage that cannot be priced is marked unpriced, never $0.
 
 from __future__ import annotations
 
+from botanu.engine.pricing._apply import apply_sql
 from botanu.engine.pricing._llm import catalog_version, genai_provider_id, price_context
 from botanu.engine.pricing._pricer import Pricer
 from botanu.engine.pricing._rate_card import (
@@ -25,6 +26,7 @@ __all__ = [
     "RateCardEntry",
     "RateCardError",
     "Unit",
+    "apply_sql",
     "catalog_version",
     "genai_provider_id",
     "load_rate_card",

@@ -1,6 +1,6 @@
 """Bulk pricing: a batch of spans into cost-line columns, exactly as `Pricer.price` would
 price each span. Spans are grouped by pricing key, one quote per key (kept across
-batches), amounts applied in one DuckDB statement (price.sql); spans a quote cannot
+batches), amounts applied in one DuckDB statement (apply.sql); spans a quote cannot
 price exactly are priced one by one by the pricer. A reported 0 on a span with usage is
 priced by its quote, on the quote's lines that carry the pricer's note; a failed call
 without usage takes the quote's not-billed line where the quote gives it a line. Prices
@@ -16,13 +16,14 @@ import weakref
 from collections.abc import Sequence
 from dataclasses import replace
 from decimal import Decimal
-from importlib import resources
 from typing import Any
 
 from botanu.engine.batch import SpanBatch
+from botanu.engine.pricing._apply import apply_sql
 from botanu.engine.pricing._currency import convert
 from botanu.engine.pricing._pricer import (
     QUANTITY_FIELDS,
+    REPORTED_ZERO_NOTE,
     REQUEST_CATEGORIES,
     Pricer,
     with_reported_zero_note,
@@ -30,6 +31,7 @@ from botanu.engine.pricing._pricer import (
 from botanu.engine.pricing._quotes import (
     DAY_NS,
     UNIT_CODES,
+    Key,
     Quote,
     QuoteBook,
 )
@@ -44,9 +46,9 @@ from botanu.engine.records import (
 )
 from botanu.semconv import LLM_USAGE_ON_CHILD
 
-__all__ = ["BulkPricer", "bulk_pricer"]
+__all__ = ["KEY_FIELDS", "BulkPricer", "bulk_pricer"]
 
-_KEY_FIELDS = (
+KEY_FIELDS = (
     "category",
     "provider",
     "request_model",
@@ -59,7 +61,6 @@ _USAGE_FIELDS = (*TOKEN_FIELDS, *QUANTITY_FIELDS)
 _RATES = ("in", "cr", "cw", "1h", "out")
 # lines of quote j: PER_QUOTE * j + offset (see _QuoteTable)
 _PER_QUOTE = 7
-_NOTE = with_reported_zero_note(None)
 _BY_PRICER: weakref.WeakKeyDictionary[Pricer, BulkPricer] = weakref.WeakKeyDictionary()
 _BY_PRICER_LOCK = threading.Lock()
 
@@ -85,9 +86,7 @@ class BulkPricer:
         # spans priced so far, and how many of them the pricer priced one by one
         self.spans_priced = 0
         self.spans_one_by_one = 0
-        self._sql = (resources.files("botanu.store") / "sql" / "duckdb" / "price.sql").read_text(
-            encoding="utf-8"
-        )
+        self._sql = apply_sql("duckdb", "_price_rows")
 
     def price_records(self, records: Sequence[SpanRecord]) -> list[CostLine | None]:
         """The cost line of each record (None: nothing to price), as `Pricer.price` gives it."""
@@ -109,6 +108,18 @@ class BulkPricer:
                 )
             )
         return lines
+
+    def quote_tables(self, keys: Sequence[Key]) -> tuple[Any, Any]:
+        """The quotes of `keys` for a database to apply (apply.sql): one row of quote
+        columns per key, in order (`q_python`: the quote's prices must be converted, so
+        rows on its own lines go to the pricer), and every line they name (`line_id`)."""
+        import pyarrow as pa
+
+        with self._lock:
+            table = _QuoteTable([self.quotes.quote(key) for key in keys])
+        columns = table.quote_columns()
+        columns["q_python"] = pa.array([q.rate is not None for q in table.quotes], pa.bool_())
+        return pa.table(columns), table.line_rows()
 
     def price_batch(self, batch: SpanBatch) -> Any:
         """The cost columns of every span of `batch`, in its order (an Arrow table)."""
@@ -141,8 +152,8 @@ class BulkPricer:
         if converted is not None:  # before the reported-0 note, which follows the pricer's
             amount, detail = table.to_usd(line, amount, detail, converted)
         zero = result.column("zero").combine_chunks()
-        if zero.null_count < len(zero):  # details price.sql made keep the reported 0
-            noted = pc.binary_join_element_wise(detail, pa.scalar(_NOTE), "; ")
+        if zero.null_count < len(zero):  # details apply.sql made keep the reported 0
+            noted = pc.binary_join_element_wise(detail, pa.scalar(REPORTED_ZERO_NOTE), "; ")
             detail = pc.if_else(pc.fill_null(zero, False), noted, detail)
         by_quote = pc.equal(line, -2)
         if by_quote.true_count:
@@ -169,7 +180,7 @@ class BulkPricer:
             days = pa.array([s // DAY_NS for s in start.to_pylist()], pa.int64())
         else:
             days = pc.divide(start, DAY_NS)
-        columns = [batch.array(name) for name in _KEY_FIELDS] + [days]
+        columns = [batch.array(name) for name in KEY_FIELDS] + [days]
         code: Any = None
         width = 1  # how many codes `code` can hold
         for column in columns:
@@ -233,7 +244,7 @@ class BulkPricer:
 def _price_by_quote(
     quotes: list[Quote], per_row: Any, columns: tuple[Any, Any, Any], result: Any, mask: Any
 ) -> tuple[Any, Any, Any]:
-    """Rows price.sql marked -2: unit prices it cannot apply exactly (a quantity off the
+    """Rows apply.sql marked -2: unit prices it cannot apply exactly (a quantity off the
     quote's step, request units given as floats), applied here with the pricer's own
     arithmetic on the quote's entry; no record needed."""
     import pyarrow as pa
@@ -243,7 +254,7 @@ def _price_by_quote(
     rows = pc.indices_nonzero(mask)
     which = pc.take(per_row, rows).to_pylist()
     counts = pc.take(result.column("qty"), rows).to_pylist()
-    floats = pc.take(result.column("request_units"), rows).to_pylist()
+    floats = pc.take(result.column("units_used"), rows).to_pylist()
     zeros = pc.take(result.column("zero"), rows).to_pylist()
     ids, amounts, details = [], [], []
     for j, count, units_used, zero in zip(which, counts, floats, zeros, strict=True):
@@ -370,7 +381,7 @@ class _QuoteTable:
             )
 
     def converted(self, line: Any) -> Any:
-        """Rows on a line whose prices are in another currency (price.sql priced them in
+        """Rows on a line whose prices are in another currency (apply.sql priced them in
         it), as a boolean mask; None when there are none."""
         import pyarrow as pa
         import pyarrow.compute as pc
@@ -401,7 +412,7 @@ class _QuoteTable:
             strict=True,
         ):
             quote = self.quotes[at // _PER_QUOTE]
-            assert quote.line is not None  # a priced line, so price.sql gave an amount
+            assert quote.line is not None  # a priced line, so apply.sql gave an amount
             assert native is not None
             usd, text = convert(native, made if made is not None else quote.line.detail, quote.rate)
             amounts.append(stored_money(usd))
@@ -420,7 +431,7 @@ class _QuoteTable:
         return len(self.lines) - 1
 
     def quote_columns(self) -> dict[str, Any]:
-        """One Arrow array per price.sql quote column, quote j at position j."""
+        """One Arrow array per apply.sql quote column, quote j at position j."""
         import pyarrow as pa
 
         money = pa.decimal128(38, 18)
@@ -449,7 +460,9 @@ class _QuoteTable:
                     "q_step_amount": Decimal(units.step_e18).scaleb(-18),
                     "q_max_qty": units.max_qty,
                     "q_minimum": units.minimum,
-                    "q_min_e18": None if units.min_e18 is None else Decimal(units.min_e18),
+                    "q_min_amount": None
+                    if units.min_e18 is None
+                    else Decimal(units.min_e18).scaleb(-18),
                     "q_d_unit": units.d_unit,
                     "q_d_floor": units.d_floor,
                     "q_d_rest": units.d_rest,
@@ -459,9 +472,28 @@ class _QuoteTable:
         types = {name: _arrow_type(kind, money) for name, kind in _QUOTE_TYPES.items()}
         return {name: pa.array(cols[name], types[name]) for name in cols}
 
+    def line_rows(self) -> Any:
+        """Every line as a row: its id and the cost columns it gives a span."""
+        import pyarrow as pa
+
+        kept = [(i, x) for i, x in enumerate(self.lines) if x is not None]
+        return pa.table(
+            {
+                "line_id": pa.array([i for i, _ in kept], pa.int32()),
+                "amount": pa.array([x.amount for _, x in kept], pa.decimal128(38, 18)),
+                "price_source": pa.array([x.source for _, x in kept], pa.string()),
+                "catalog_version": pa.array([x.catalog_version for _, x in kept], pa.string()),
+                "matched_provider": pa.array([x.matched_provider for _, x in kept], pa.string()),
+                "matched_model": pa.array([x.matched_model for _, x in kept], pa.string()),
+                "effective_date": pa.array([x.effective_date for _, x in kept], pa.date32()),
+                "estimated": pa.array([x.estimated for _, x in kept], pa.bool_()),
+                "price_detail": pa.array([x.detail for _, x in kept], pa.string()),
+            }
+        )
+
     def cost_columns(self, line: Any, amount: Any, detail: Any) -> Any:
         """The span_rows cost columns: each row's line looked up, amounts and details from
-        price.sql where it made them, else the line's own. Text columns are dictionary
+        apply.sql where it made them, else the line's own. Text columns are dictionary
         arrays over the few lines, so no string is copied per span."""
         import pyarrow as pa
         import pyarrow.compute as pc
@@ -499,7 +531,7 @@ def _noted(line: Line | None) -> Line | None:
 
 
 def _details(rows: Any, fixed: list[str | None], made: Any) -> Any:
-    """The detail of each row: price.sql's where it made one, else its line's."""
+    """The detail of each row: apply.sql's where it made one, else its line's."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -532,7 +564,7 @@ _QUOTE_TYPES = {
     "q_step_amount": "money",
     "q_max_qty": "int64",
     "q_minimum": "money",
-    "q_min_e18": "int38",
+    "q_min_amount": "money",
     "q_d_unit": "string",
     "q_d_floor": "string",
     "q_d_rest": "string",
@@ -546,6 +578,4 @@ def _arrow_type(kind: str, money: Any) -> Any:
         return money
     if kind == "rate":  # per token, below $1: 64-bit decimals multiply faster
         return pa.decimal128(18, 18)
-    if kind == "int38":
-        return pa.decimal128(38, 0)
     return getattr(pa, kind)()

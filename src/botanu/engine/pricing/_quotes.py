@@ -34,7 +34,7 @@ from botanu.engine.records import CostLine, SpanRecord, stored_money
 __all__ = ["DAY_NS", "Key", "Quote", "QuoteBook"]
 
 DAY_NS = 86_400_000_000_000
-_MAX_QTY = 2**62  # quantities and `per` stay BIGINT-sized in price.sql
+_MAX_QTY = 2**62  # quantities and `per` stay BIGINT-sized in apply.sql
 _MAX_E18 = 10**37  # amounts in 1e-18 USD that DECIMAL(38, 18) holds with room to spare
 _WIDE = Context(prec=80)
 # (category, provider, request_model, response_model, service_tier, system, operation, day)
@@ -266,7 +266,7 @@ class QuoteBook:
         minimum_e18 = 0 if minimum is None else scaled(minimum)
         if price_e18 is None or price2_e18 is None or minimum_e18 is None or per > _MAX_QTY:
             return "price beyond 18 decimal places"
-        # price.sql holds these in DECIMAL(38, 18) columns
+        # apply.sql holds these in DECIMAL(38, 18) columns
         if max(price_e18, price2_e18, abs(minimum_e18)) >= _MAX_E18:
             return "price or minimum out of range"
         # keep the pricer's own arithmetic exact: 34 digits (28 after a multiplier)
@@ -302,7 +302,7 @@ class QuoteBook:
 
     def _check_units(self, key: Key, units: UnitRate, line: Line) -> str | None:
         """Why the unit rate disagrees with the pricer on some probe quantity, if it does
-        (price.sql's exact formula, the Python twin and the detail text all checked)."""
+        (apply.sql's exact formula, the Python twin and the detail text all checked)."""
         for qty in (*_UNIT_PROBES, 0, 123_456_789):
             got = self._unit_line(key, units.unit, qty)
             seen = Line.of(got)

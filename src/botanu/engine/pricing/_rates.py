@@ -1,5 +1,5 @@
 """The arithmetic of quotes: genai-prices and rate-card prices turned into exact per-token
-rates and integer unit prices (1e-18 USD), each with a Python twin of price.sql's
+rates and integer unit prices (1e-18 USD), each with a Python twin of apply.sql's
 formula so a quote can be checked against the pricer before it is trusted.
 """
 
@@ -30,7 +30,7 @@ _REPORTED = (
     "cache_write_1h_tokens",
     "output_reasoning_tokens",
 )
-_MAX_RATE = Decimal(1)  # per token: price.sql keeps rates as DECIMAL(18, 18)
+_MAX_RATE = Decimal(1)  # per token: apply.sql keeps rates as DECIMAL(18, 18)
 _EXACT = Context(prec=80, traps=[Inexact])
 _WIDE = Context(prec=80)
 _META = ("source", "catalog_version", "matched_provider", "matched_model", "effective_date")
@@ -83,7 +83,7 @@ class TokenRates:
     max_tokens: int = 10**12
 
     def amount(self, counts: tuple[int | None, ...]) -> Decimal:
-        """The Python twin of price.sql's token formula (for the self-check)."""
+        """The Python twin of apply.sql's token formula (for the self-check)."""
         t_in, t_cr, t_cw, t_1h, t_out = (c or 0 for c in counts[:5])
         f_cr, f_cw, f_1h = self.priced
         rates = self.high if self.tier_start is not None and t_in > self.tier_start else self.base
@@ -129,7 +129,7 @@ class UnitRate:
         return self.price2_e18 * self.step // self.per
 
     def amount_e18(self, qty: int) -> int | None:
-        """The Python twin of price.sql's unit formula: None where it defers to the pricer."""
+        """The Python twin of apply.sql's unit formula: None where it defers to the pricer."""
         if self.minimum is not None and qty < self.minimum:
             return self.min_e18
         if qty < 0 or qty > self.max_qty or qty % self.step:
@@ -143,7 +143,7 @@ class UnitRate:
     def priced(self, qty: int | Decimal) -> tuple[Decimal, str | None]:
         """What the pricer makes of `qty` units: amount (USD, before the store rounds it)
         and detail, step by step as `price_entries`, a multiplier and `convert` do (for
-        quantities price.sql cannot price exactly: no span is turned back into a record)."""
+        quantities apply.sql cannot price exactly: no span is turned back into a record)."""
         from botanu.engine.pricing._resources import _MONEY
 
         used = qty if isinstance(qty, Decimal) else Decimal(qty)

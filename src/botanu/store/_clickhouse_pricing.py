@@ -1,0 +1,227 @@
+"""`botanu price` inside ClickHouse: a UTC day of the Collector's spans normalized and
+priced by SQL, never read into Python. The SQL comes from the engine's own declarations
+(the normalize table, apply.sql and the quotes of the bulk pricer), so the rows are the
+ones the Python path makes. The day's steps, each a statement over the day alone:
+
+1. stage: the day's new spans normalized (`in_database.normalized_columns`), each with
+   its pricing key's hash; a span SQL cannot read exactly is marked `python`;
+2. quotes: the day's distinct pricing keys go to the bulk pricer, which gives a quote per
+   key and the lines they name; both are loaded as small tables beside the stage;
+3. priced: the stage joined to its quotes through apply.sql, then to the lines, into
+   `botanu_spans`; rows apply.sql leaves to the pricer are marked `python` too;
+4. the spans marked `python` are returned (read as `pending.sql` reads them) for the
+   job to price in Python with the same pricer.
+
+The stage tables are named after the day (workers never share a day) and dropped at the
+end, or at the start of the next attempt after a crash.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from botanu import semconv as sc
+from botanu.engine.batch import SCALAR_FIELDS
+from botanu.engine.ingest.bounds import MAX_SPAN_COST
+from botanu.engine.ingest.in_database import first_value, normalized_columns
+from botanu.engine.pricing import apply_sql
+from botanu.engine.pricing._bulk import KEY_FIELDS
+from botanu.engine.pricing._pricer import QUANTITY_FIELDS, REPORTED_ZERO_NOTE, REQUEST_CATEGORIES
+from botanu.engine.records import TOKEN_FIELDS
+
+if TYPE_CHECKING:
+    from botanu.store.clickhouse_store import ClickHouseStore
+
+__all__ = ["QuotesFor", "price_day"]
+
+# (keys) -> (quote columns, one row per key in order; lines with their ids)
+QuotesFor = Callable[[Sequence[tuple[Any, ...]]], tuple[Any, Any]]
+_COSTS = (
+    "amount",
+    "currency",
+    "price_source",
+    "catalog_version",
+    "matched_provider",
+    "matched_model",
+    "effective_date",
+    "estimated",
+    "price_detail",
+)
+_LINE_TYPES = {
+    "line_id": "Int32",
+    "amount": "Nullable(Decimal(38, 18))",
+    "price_source": "String",
+    "catalog_version": "Nullable(String)",
+    "matched_provider": "Nullable(String)",
+    "matched_model": "Nullable(String)",
+    "effective_date": "Nullable(Date)",
+    "estimated": "Bool",
+    "price_detail": "Nullable(String)",
+}
+
+
+def price_day(
+    store: ClickHouseStore, day: date, quotes_for: QuotesFor, new_only: str, window: dict[str, Any]
+) -> tuple[int, str]:
+    """Price the day's spans that `new_only` selects in SQL; returns how many spans the
+    day had and the SQL condition (over TraceId, SpanId) of those left to Python."""
+    db = store._db
+    names = _tables(db, day)
+    for table in names.values():
+        store._command(f"DROP TABLE IF EXISTS {table}")
+    spans = _stage(store, names["stage"], new_only, window)
+    if not spans:
+        return 0, "0"
+    keys = store._arrow(
+        f"SELECT price_key, {', '.join(KEY_FIELDS)} FROM {names['stage']} "
+        "WHERE NOT python LIMIT 1 BY price_key",
+        {},
+    )
+    if keys.num_rows:
+        day_number = day.toordinal() - date(1970, 1, 1).toordinal()
+        rows = zip(*(keys[name].to_pylist() for name in KEY_FIELDS), strict=True)
+        quotes, lines = quotes_for([(*row, day_number) for row in rows])
+        quotes = quotes.append_column("price_key", keys["price_key"])
+        _load(store, names["quotes"], quotes, _quote_types(quotes))
+        _load(store, names["lines"], lines, _LINE_TYPES)
+        _apply(store, names)
+        _insert(store, names)
+    left = (
+        f"(TraceId, SpanId) IN (SELECT trace_id, span_id FROM {names['stage']} WHERE python"
+        + (f" UNION ALL SELECT trace_id, span_id FROM {names['priced']} WHERE python)"
+           if keys.num_rows else ")")
+    )  # fmt: skip
+    return spans, left
+
+
+def drop_stage(store: ClickHouseStore, day: date) -> None:
+    for table in _tables(store._db, day).values():
+        store._command(f"DROP TABLE IF EXISTS {table}")
+
+
+def _tables(db: str, day: date) -> dict[str, str]:
+    """The day's stage tables, qualified by the database (a bare name under `bare`)."""
+    tag = day.strftime("%Y%m%d")
+    return {part: f"{db}.botanu_{part}_{tag}" for part in ("stage", "quotes", "lines", "priced")}
+
+
+def _bare(table: str) -> str:
+    return table.rsplit(".", 1)[1]
+
+
+def _stage(store: ClickHouseStore, stage: str, new_only: str, window: dict[str, Any]) -> int:
+    columns, python = normalized_columns(store._resource)
+    types = dict(
+        store._rows(
+            "SELECT name, type FROM system.columns WHERE database = {db:String} "
+            "AND table = 'botanu_spans'",
+            {"db": store.url.database},
+        )
+    )
+    on_child = first_value("SpanAttributes", (sc.LLM_USAGE_ON_CHILD,))
+    # a NULL apart from an empty text: the flag beside each value
+    key = ", ".join(f"ifNull({name}, ''), isNull({name})" for name in KEY_FIELDS)
+    select = ",\n    ".join(f"CAST({sql} AS {types[n]}) AS {n}" for n, sql in columns.items())
+    store._command(
+        f"CREATE TABLE {stage} ENGINE = Memory AS\nSELECT\n    {select},\n"
+        f"    {python} AS python,\n"
+        f"    ifNull({on_child} = 'true', false) AS on_child,\n"
+        f"    reinterpretAsUInt128(sipHash128({key})) AS price_key\n"
+        f"FROM {store._traces}\n"
+        "WHERE Timestamp >= {lo:DateTime64(9, 'UTC')} AND Timestamp < {hi:DateTime64(9, 'UTC')}\n"
+        f"  {new_only}\n"
+        "LIMIT 1 BY TraceId, SpanId",
+        window,
+    )
+    return int(store._rows(f"SELECT count() FROM {stage}")[0][0])
+
+
+def _load(store: ClickHouseStore, table: str, rows: Any, types: dict[str, str]) -> None:
+    columns = ", ".join(f"{name} {types[name]}" for name in rows.column_names)
+    store._command(f"CREATE TABLE {table} ({columns}) ENGINE = Memory")
+    store._insert_arrow(_bare(table), rows)
+
+
+def _quote_types(quotes: Any) -> dict[str, str]:
+    import pyarrow as pa
+
+    types = {}
+    for field in quotes.schema:
+        kind = field.type
+        if field.name == "price_key":
+            sql = "UInt128"
+        elif pa.types.is_decimal(kind):  # rates too: Int64 * Decimal64(18) would overflow
+            sql = "Decimal(38, 18)"
+        elif pa.types.is_string(kind):
+            sql = "String"
+        elif pa.types.is_boolean(kind):
+            sql = "Bool"
+        else:
+            sql = {8: "Int8", 16: "Int16", 32: "Int32", 64: "Int64"}[kind.bit_width]
+        types[field.name] = sql if field.name == "price_key" else f"Nullable({sql})"
+    return types
+
+
+def _apply(store: ClickHouseStore, names: dict[str, str]) -> None:
+    usage = " OR ".join(f"ifNull({name} > 0, false)" for name in (*TOKEN_FIELDS, *QUANTITY_FIELDS))
+    requests = ", ".join(f"'{c}'" for c in REQUEST_CATEGORIES)
+    carries = f"(category IN ({requests}) OR {usage})"
+    rows = (
+        f"(SELECT s.* EXCEPT (python, price_key), q.* EXCEPT (price_key),\n"
+        f"    if(reported_cost = 0 AND {carries}, true, NULL) AS zero,\n"
+        f"    if(status_code = 'error' AND NOT {carries}, true, NULL) AS failed\n"
+        f" FROM {names['stage']} AS s INNER JOIN {names['quotes']} AS q"
+        " ON s.price_key = q.price_key WHERE NOT s.python)"
+    )
+    carry = (*SCALAR_FIELDS, "on_child", "q_id", "q_python")
+    applied = apply_sql("clickhouse", rows, carry)
+    store._command(
+        f"CREATE TABLE {names['priced']} ENGINE = Memory AS\n"
+        "SELECT *, ifNull(line < 0 OR (q_python AND (line = q_id OR line = q_id + 3)), false)"
+        " AS python\n"
+        f"FROM ({applied})",
+        # every branch for every row (faster here, and no NULL lost between branches);
+        # a branch not taken may overflow harmlessly: the one taken is bounded
+        settings={
+            "decimal_check_overflow": 0,
+            "short_circuit_function_evaluation": "disable",
+            "cast_keep_nullable": 1,  # NULL stays NULL through a cast, as in DuckDB
+        },
+    )
+
+
+def _insert(store: ClickHouseStore, names: dict[str, str]) -> None:
+    beyond = f"ifNull(p.amount > toDecimal128('{MAX_SPAN_COST}', 0), false)"
+    made = "coalesce(p.amount, l.amount)"
+    costs = {
+        "amount": f"if(p.on_child OR {beyond.replace('p.amount', made)}, NULL, {made})",
+        "currency": "if(l.line_id IS NULL, NULL, 'USD')",
+        "price_source": "l.price_source",
+        "catalog_version": "l.catalog_version",
+        "matched_provider": "l.matched_provider",
+        "matched_model": "l.matched_model",
+        "effective_date": "l.effective_date",
+        "estimated": "l.estimated",
+        "price_detail": (
+            f"multiIf({beyond.replace('p.amount', made)}, "
+            f"'amount dropped: beyond {MAX_SPAN_COST} for one span', "
+            f"p.zero AND p.detail IS NOT NULL, concat(p.detail, '; {REPORTED_ZERO_NOTE}'), "
+            "coalesce(p.detail, l.price_detail))"
+        ),
+    }
+    for name in _COSTS:
+        if name != "amount":
+            costs[name] = f"if(p.on_child, NULL, {costs[name]})"
+    spans = ", ".join(f"p.{name}" for name in SCALAR_FIELDS)
+    store._command(
+        f"INSERT INTO {store._db}.botanu_spans "
+        f"({', '.join(SCALAR_FIELDS)}, {', '.join(_COSTS)}, start_time, version)\n"
+        f"SELECT {spans}, {', '.join(costs[name] for name in _COSTS)},\n"
+        f"    fromUnixTimestamp64Nano(p.start_ns, 'UTC'), {time.time_ns()}\n"
+        f"FROM {names['priced']} AS p LEFT JOIN {names['lines']} AS l ON p.line = l.line_id\n"
+        "WHERE NOT p.python",
+        settings={"join_use_nulls": 1, "optimize_on_insert": 0},
+    )
