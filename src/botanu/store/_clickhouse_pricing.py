@@ -7,10 +7,10 @@ ones the Python path makes. The day's steps, each a statement over the day alone
    its pricing key's hash; a span SQL cannot read exactly is marked `python`;
 2. quotes: the day's distinct pricing keys go to the bulk pricer, which gives a quote per
    key and the lines they name; both are loaded as small tables beside the stage;
-3. priced: the stage joined to its quotes through apply.sql, then to the lines, into
-   `botanu_spans`; rows apply.sql leaves to the pricer are marked `python` too;
-4. the spans marked `python` are returned (read as `pending.sql` reads them) for the
-   job to price in Python with the same pricer.
+3. priced: the stage joined to its quotes through apply.sql (rows it leaves to the
+   pricer marked `python`), then to the lines, into `botanu_spans`;
+4. the spans marked `python` are named for the job to read (as `pending.sql` reads
+   them) and price in Python with the same pricer.
 
 The stage tables are named after the day (workers never share a day) and dropped at the
 end, or at the start of the next attempt after a crash.
@@ -53,12 +53,12 @@ _COSTS = (
 _LINE_TYPES = {
     "line_id": "Int32",
     "amount": "Nullable(Decimal(38, 18))",
-    "price_source": "String",
+    "price_source": "Nullable(String)",
     "catalog_version": "Nullable(String)",
     "matched_provider": "Nullable(String)",
     "matched_model": "Nullable(String)",
     "effective_date": "Nullable(Date)",
-    "estimated": "Bool",
+    "estimated": "Nullable(Bool)",
     "price_detail": "Nullable(String)",
 }
 
@@ -76,25 +76,26 @@ def price_day(
     if not spans:
         return 0, "0"
     keys = store._arrow(
-        f"SELECT price_key, {', '.join(KEY_FIELDS)} FROM {names['stage']} "
-        "WHERE NOT python LIMIT 1 BY price_key",
-        {},
+        f"SELECT DISTINCT {', '.join(KEY_FIELDS)} FROM {names['stage']} WHERE NOT python", {}
     )
     if keys.num_rows:
         day_number = day.toordinal() - date(1970, 1, 1).toordinal()
         rows = zip(*(keys[name].to_pylist() for name in KEY_FIELDS), strict=True)
         quotes, lines = quotes_for([(*row, day_number) for row in rows])
-        quotes = quotes.append_column("price_key", keys["price_key"])
+        for name in KEY_FIELDS:  # each quote beside its key: the stage joins on it
+            quotes = quotes.append_column(name, keys[name])
         _load(store, names["quotes"], quotes, _quote_types(quotes))
-        _load(store, names["lines"], lines, _LINE_TYPES)
-        _apply(store, names)
+        _load(store, names["lines"], _with_no_line(lines), _LINE_TYPES)
+        store._command(
+            f"CREATE TABLE {names['priced']} ENGINE = Memory AS\n"
+            f"{_priced(names, (*SCALAR_FIELDS, 'on_child'))}",
+            settings=_APPLY_SETTINGS,
+        )
         _insert(store, names)
-    left = (
-        f"(TraceId, SpanId) IN (SELECT trace_id, span_id FROM {names['stage']} WHERE python"
-        + (f" UNION ALL SELECT trace_id, span_id FROM {names['priced']} WHERE python)"
-           if keys.num_rows else ")")
-    )  # fmt: skip
-    return spans, left
+    left = f"SELECT trace_id, span_id FROM {names['stage']} WHERE python"
+    if keys.num_rows:  # and those apply.sql left to the pricer
+        left += f" UNION ALL SELECT trace_id, span_id FROM {names['priced']} WHERE python"
+    return spans, f"(TraceId, SpanId) IN ({left})"
 
 
 def drop_stage(store: ClickHouseStore, day: date) -> None:
@@ -122,19 +123,17 @@ def _stage(store: ClickHouseStore, stage: str, new_only: str, window: dict[str, 
         )
     )
     on_child = first_value("SpanAttributes", (sc.LLM_USAGE_ON_CHILD,))
-    # a NULL apart from an empty text: the flag beside each value
-    key = ", ".join(f"ifNull({name}, ''), isNull({name})" for name in KEY_FIELDS)
     select = ",\n    ".join(f"CAST({sql} AS {types[n]}) AS {n}" for n, sql in columns.items())
     store._command(
         f"CREATE TABLE {stage} ENGINE = Memory AS\nSELECT\n    {select},\n"
         f"    {python} AS python,\n"
-        f"    ifNull({on_child} = 'true', false) AS on_child,\n"
-        f"    reinterpretAsUInt128(sipHash128({key})) AS price_key\n"
+        f"    {on_child} = 'true' AS on_child\n"
         f"FROM {store._traces}\n"
         "WHERE Timestamp >= {lo:DateTime64(9, 'UTC')} AND Timestamp < {hi:DateTime64(9, 'UTC')}\n"
         f"  {new_only}\n"
         "LIMIT 1 BY TraceId, SpanId",
         window,
+        settings={"short_circuit_function_evaluation": "disable"},
     )
     return int(store._rows(f"SELECT count() FROM {stage}")[0][0])
 
@@ -151,9 +150,7 @@ def _quote_types(quotes: Any) -> dict[str, str]:
     types = {}
     for field in quotes.schema:
         kind = field.type
-        if field.name == "price_key":
-            sql = "UInt128"
-        elif pa.types.is_decimal(kind):  # rates too: Int64 * Decimal64(18) would overflow
+        if pa.types.is_decimal(kind):  # rates too: Int64 * Decimal64(18) would overflow
             sql = "Decimal(38, 18)"
         elif pa.types.is_string(kind):
             sql = "String"
@@ -161,36 +158,50 @@ def _quote_types(quotes: Any) -> dict[str, str]:
             sql = "Bool"
         else:
             sql = {8: "Int8", 16: "Int16", 32: "Int32", 64: "Int64"}[kind.bit_width]
-        types[field.name] = sql if field.name == "price_key" else f"Nullable({sql})"
+        types[field.name] = sql if field.name == "category" else f"Nullable({sql})"
     return types
 
 
-def _apply(store: ClickHouseStore, names: dict[str, str]) -> None:
+def _with_no_line(lines: Any) -> Any:
+    """The lines and one more, `_NO_LINE`: a span without a cost line joins it (an inner
+    join keeps the applier's types as they are; ClickHouse's outer join would not)."""
+    import pyarrow as pa
+
+    nothing = {name: pa.nulls(1, lines.schema.field(name).type) for name in lines.column_names}
+    nothing["line_id"] = pa.array([_NO_LINE], pa.int32())
+    return pa.concat_tables([lines, pa.table(nothing, schema=lines.schema)])
+
+
+def _priced(names: dict[str, str], carry: tuple[str, ...]) -> str:
+    """The stage's spans through apply.sql, `carry` passed along, and `python`: the
+    rows it leaves to the pricer (its -1 and -2, and lines in another currency)."""
     usage = " OR ".join(f"ifNull({name} > 0, false)" for name in (*TOKEN_FIELDS, *QUANTITY_FIELDS))
     requests = ", ".join(f"'{c}'" for c in REQUEST_CATEGORIES)
     carries = f"(category IN ({requests}) OR {usage})"
+    # the key's NULLs match each other (a span without a model meets its quote)
+    on = " AND ".join(f"s.{name} <=> q.{name}" for name in KEY_FIELDS)
     rows = (
-        f"(SELECT s.* EXCEPT (python, price_key), q.* EXCEPT (price_key),\n"
+        f"(SELECT s.* EXCEPT (python), q.* EXCEPT ({', '.join(KEY_FIELDS)}),\n"
         f"    if(reported_cost = 0 AND {carries}, true, NULL) AS zero,\n"
         f"    if(status_code = 'error' AND NOT {carries}, true, NULL) AS failed\n"
-        f" FROM {names['stage']} AS s INNER JOIN {names['quotes']} AS q"
-        " ON s.price_key = q.price_key WHERE NOT s.python)"
+        f" FROM {names['stage']} AS s INNER JOIN {names['quotes']} AS q ON {on}"
+        " WHERE NOT s.python)"
     )
-    carry = (*SCALAR_FIELDS, "on_child", "q_id", "q_python")
-    applied = apply_sql("clickhouse", rows, carry)
-    store._command(
-        f"CREATE TABLE {names['priced']} ENGINE = Memory AS\n"
+    applied = apply_sql("clickhouse", rows, (*carry, "q_id", "q_python"))
+    return (
         "SELECT *, ifNull(line < 0 OR (q_python AND (line = q_id OR line = q_id + 3)), false)"
-        " AS python\n"
-        f"FROM ({applied})",
-        # every branch for every row (faster here, and no NULL lost between branches);
-        # a branch not taken may overflow harmlessly: the one taken is bounded
-        settings={
-            "decimal_check_overflow": 0,
-            "short_circuit_function_evaluation": "disable",
-            "cast_keep_nullable": 1,  # NULL stays NULL through a cast, as in DuckDB
-        },
+        f" AS python FROM ({applied})"
     )
+
+
+_NO_LINE = -3  # apply.sql's lines are >= 0, its instructions -1 and -2
+# how apply.sql runs here: every branch for every row (faster, and no NULL lost between
+# branches); a branch not taken may overflow harmlessly, the one taken is bounded
+_APPLY_SETTINGS = {
+    "decimal_check_overflow": 0,
+    "short_circuit_function_evaluation": "disable",
+    "cast_keep_nullable": 1,  # NULL stays NULL through a cast, as in DuckDB
+}
 
 
 def _insert(store: ClickHouseStore, names: dict[str, str]) -> None:
@@ -198,7 +209,7 @@ def _insert(store: ClickHouseStore, names: dict[str, str]) -> None:
     made = "coalesce(p.amount, l.amount)"
     costs = {
         "amount": f"if(p.on_child OR {beyond.replace('p.amount', made)}, NULL, {made})",
-        "currency": "if(l.line_id IS NULL, NULL, 'USD')",
+        "currency": f"if(l.line_id = {_NO_LINE}, NULL, 'USD')",
         "price_source": "l.price_source",
         "catalog_version": "l.catalog_version",
         "matched_provider": "l.matched_provider",
@@ -221,7 +232,8 @@ def _insert(store: ClickHouseStore, names: dict[str, str]) -> None:
         f"({', '.join(SCALAR_FIELDS)}, {', '.join(_COSTS)}, start_time, version)\n"
         f"SELECT {spans}, {', '.join(costs[name] for name in _COSTS)},\n"
         f"    fromUnixTimestamp64Nano(p.start_ns, 'UTC'), {time.time_ns()}\n"
-        f"FROM {names['priced']} AS p LEFT JOIN {names['lines']} AS l ON p.line = l.line_id\n"
+        f"FROM {names['priced']} AS p\n"
+        f"INNER JOIN {names['lines']} AS l ON ifNull(p.line, {_NO_LINE}) = l.line_id\n"
         "WHERE NOT p.python",
-        settings={"join_use_nulls": 1, "optimize_on_insert": 0},
+        settings={"optimize_on_insert": 0},
     )

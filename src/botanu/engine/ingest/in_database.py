@@ -42,7 +42,7 @@ class _Reader:
         self.unsure: list[str] = []
 
     def raw(self, keys: tuple[str, ...]) -> str:
-        """The text of the first of `keys` present (`normalize._first`), else NULL."""
+        """The text of the first of `keys` present (`normalize._first`), else ''."""
         return first_value(self.map, keys)
 
     def text(self, *keys: str) -> str:
@@ -54,35 +54,40 @@ class _Reader:
             return self.text(*field.keys)
         raw = self.raw(field.keys)
         value = _PARSE[field.read].format(raw=raw)
-        # the value written back is the text itself: `normalize`'s reader gives the same
-        # (a double's shortest text reads back as that double); else Python reads it
-        plain = f"ifNull(toString({value}) = {raw}, false)"
+        if field.read == "count":  # plain digits: any reader makes the same number of them
+            plain = f"(length({raw}) <= 18 AND trim(BOTH '0123456789' FROM {raw}) = '')"
+        else:  # the text written back from the value is the text itself: `normalize`'s
+            # reader gives the same value (a double's shortest text reads back as it)
+            plain = f"ifNull(toString({value}) = {raw}, false)"
         self.unsure.append(f"({raw} != '' AND NOT {plain})")
-        if field.read != "float":  # negative counts and money: `normalize` drops them
+        if field.read == "money":  # negative money: `normalize` drops it
             plain = f"{plain} AND {value} >= 0"
         bound = FIELD_BOUNDS.get(field.name)
         if bound is not None:
             limit = f"toDecimal128('{bound}', 0)" if field.read == "money" else f"{bound}"
             plain = f"{plain} AND {value} <= {limit}"
-        return f"if({plain}, {value}, NULL)"
+        return f"if({raw} != '' AND {plain}, {value}, NULL)"
 
 
-# text to a number, NULL where it is none (negative ones are Python's to drop)
+_CATEGORIES = ("llm", "db", "storage", "messaging", "other")
+# text to a number (where it is one)
 _PARSE = {
-    "count": "toUInt64OrNull({raw})",
+    "count": "toUInt64OrZero({raw})",
     "float": "toFloat64OrNull({raw})",
     "money": "toDecimal128OrNull({raw}, 18)",
 }
 
 
 def first_value(attributes: str, keys: tuple[str, ...]) -> str:
-    """The text of the first of `keys` present in the map `attributes`, else NULL."""
-    # a key's position among the map's keys (0: absent) finds it ~6x faster than m[key]
-    parts = []
-    for key in keys:
-        at = f"indexOf(mapKeys({attributes}), {_literal(key)})"
-        parts += [f"{at} > 0", f"mapValues({attributes})[{at}]"]
-    return f"multiIf({', '.join(parts)}, NULL)"
+    """The text of the first of `keys` present in the map `attributes` ('' when none
+    is: `normalize` reads an absent value and an empty one alike, as nothing)."""
+    # a key's position among the map's keys (0: absent) finds it ~6x faster than m[key];
+    # the first present key's position is picked before any text is copied
+    at = [f"indexOf(mapKeys({attributes}), {_literal(key)})" for key in keys]
+    if len(at) > 1:
+        pairs = ", ".join(f"{position} > 0, {position}" for position in at)
+        at = [f"multiIf({pairs}, 0)"]
+    return f"mapValues({attributes})[{at[0]}]"
 
 
 def normalized_columns(resource: str) -> tuple[dict[str, str], str]:
@@ -111,8 +116,9 @@ def normalized_columns(resource: str) -> tuple[dict[str, str], str]:
     # late outcomes: the store keeps them beside the span (`resolutions`)
     r.unsure.append(f"toString(SpanName) = {_literal(sc.OUTCOME_RESOLUTION_SPAN)}")
     columns |= {f.name: r.read(f) for f in SPAN_FIELDS}
+    own = r.raw((sc.ENVIRONMENT,))
     environment = first_value(resource, (sc.RESOURCE_DEPLOYMENT_ENVIRONMENT,))
-    columns["environment"] = f"coalesce({r.text(sc.ENVIRONMENT)}, nullIf({environment}, ''))"
+    columns["environment"] = f"nullIf(if({own} != '', {own}, {environment}), '')"
     service = first_value(resource, (sc.RESOURCE_SERVICE_NAME,))
     columns["service_name"] = f"nullIf({service}, '')"
     provider = r.text(*LLM_PROVIDER_KEYS)
@@ -127,14 +133,16 @@ def normalized_columns(resource: str) -> tuple[dict[str, str], str]:
     db_system = r.text(*DB_SYSTEM_KEYS)
     storage = (
         f"coalesce({r.text(sc.STORAGE_SYSTEM)}, "
-        f"if(ifNull({first_value(r.map, (sc.AWS_S3_BUCKET,))}, '') != '', 's3', NULL))"
+        f"if({first_value(r.map, (sc.AWS_S3_BUCKET,))} != '', 's3', NULL))"
     )
     messaging = r.text(sc.MESSAGING_SYSTEM)
-    category = (
-        f"multiIf({is_llm}, 'llm', {db_system} IS NOT NULL, 'db', "
-        f"{storage} IS NOT NULL, 'storage', {messaging} IS NOT NULL, 'messaging', 'other')"
+    # the category as its position in _CATEGORIES: fields test a number, not a text
+    code = (
+        f"multiIf({is_llm}, 1, {db_system} IS NOT NULL, 2, "
+        f"{storage} IS NOT NULL, 3, {messaging} IS NOT NULL, 4, 5)"
     )
-    columns["category"] = category
+    # named inside the category's SQL, so each field reads it rather than working it out
+    columns["category"] = f"[{', '.join(map(_literal, _CATEGORIES))}][({code}) AS _category]"
     by_category: dict[str, dict[str, str]] = {
         name: {f.name: r.read(f) for f in fields} for name, fields in CATEGORY_FIELDS.items()
     }
@@ -167,7 +175,9 @@ def normalized_columns(resource: str) -> tuple[dict[str, str], str]:
         for field, sql in read.items():
             fields.setdefault(field, {})[name] = sql
     for field, per_category in fields.items():
-        branches = ", ".join(f"category = '{c}', {sql}" for c, sql in per_category.items())
+        branches = ", ".join(
+            f"_category = {_CATEGORIES.index(c) + 1}, {sql}" for c, sql in per_category.items()
+        )
         columns[field] = f"multiIf({branches}, NULL)"
     missing = set(SCALAR_FIELDS) - columns.keys()
     assert not missing, f"fields without SQL: {sorted(missing)}"
