@@ -166,7 +166,7 @@ class _Timed:
         return self._timed("rollup", self.store.refresh_rollup, day, force=force)
 
 
-def price(store: Any, count: int) -> list[date]:
+def price(store: Any, count: int, floor: float) -> list[date]:
     """The real pricing job over every day; prints where its time went."""
     import botanu.engine.pricing_job as job
 
@@ -183,6 +183,12 @@ def price(store: Any, count: int) -> list[date]:
     assert priced == count, priced
     steps = timed.seconds
     in_python = seconds - steps["in_database"] - steps["rollup"]
+    pricing = seconds - steps["rollup"]
+    print(
+        f"limit    chDB writing {count:,} spans in botanu_spans' shape from the exporter's "
+        f"maps, no rules: {floor:,.0f} spans/s; the job without its rollups "
+        f"{priced / pricing:,.0f} spans/s, {floor / (priced / pricing):.2f}x the limit's time"
+    )
     print(
         f"price    {priced:,} spans over {len(done)} days: {priced / seconds:,.0f} spans/s "
         f"({seconds:,.1f} s wall: normalized and priced in the database "
@@ -191,6 +197,93 @@ def price(store: Any, count: int) -> list[date]:
         f"rollups {steps['rollup']:,.1f} s)"
     )
     return [d.day for d in done]
+
+
+def limit(client: Any, count: int) -> float:
+    """chDB's own limit for the job's shape, no rules: every botanu_spans column of every
+    span read from one of the exporter's attribute values (as many lookups as the job
+    makes) and written into a table of botanu_spans' shape. Returns spans/s."""
+    from botanu.engine.batch import SCALAR_FIELDS
+    from botanu.engine.ingest.fields import CATEGORY_FIELDS, SPAN_FIELDS
+
+    keys = sorted(
+        {k for f in SPAN_FIELDS for k in f.keys}
+        | {k for fields in CATEGORY_FIELDS.values() for f in fields for k in f.keys}
+    )
+    types = dict(
+        client.query(
+            "SELECT name, type FROM system.columns WHERE database = 'otel' "
+            "AND table = 'botanu_spans'"
+        ).result_rows
+    )
+    own = {
+        "trace_id": "TraceId",
+        "span_id": "SpanId",
+        "start_ns": "toUnixTimestamp64Nano(Timestamp)",
+        "end_ns": "toUnixTimestamp64Nano(Timestamp) + toInt64(Duration)",
+    }
+    columns = []
+    for i, name in enumerate(SCALAR_FIELDS):
+        value = (
+            f"mapValues(SpanAttributes)[indexOf(mapKeys(SpanAttributes), '{keys[i % len(keys)]}')]"
+        )
+        kind = types[name]
+        if name in own:
+            sql = own[name]
+        elif "String" in kind:
+            sql = f"CAST(nullIf({value}, '') AS {kind})" if "Nullable" in kind else value
+        elif "Bool" in kind:
+            sql = f"{value} = 'true'"
+        else:
+            sql = f"CAST(toFloat64OrNull({value}) AS {kind})"
+        columns.append(sql)
+    client.command("CREATE TABLE otel.limit_spans AS otel.botanu_spans")
+    start = time.perf_counter()
+    client.command(
+        f"INSERT INTO otel.limit_spans ({', '.join(SCALAR_FIELDS)}, start_time, version) "
+        f"SELECT {', '.join(columns)}, Timestamp, 1 FROM otel.otel_traces",
+        settings={"optimize_on_insert": 0},
+    )
+    seconds = time.perf_counter() - start
+    client.command("DROP TABLE otel.limit_spans")
+    return count / seconds
+
+
+def check_equal(store: Any, day: date) -> None:
+    """The priced rows of one day equal the Python path's (the DuckDB store's path:
+    normalize and the bulk pricer over the same spans, as the job reads them)."""
+    import pyarrow as pa
+
+    from botanu.engine.pricing_job import _raw_spans
+    from botanu.engine.records import COST_COLUMNS
+    from botanu.engine.service import default_pricer, prepare_spans
+
+    columns = [c for c in span_row_schema().names if c != "attributes"]
+    start = time.perf_counter()
+    raws = _raw_spans(store.pending_spans(day, again=True))
+    expected = prepare_spans(raws, default_pricer()).select(columns)
+    expected = expected.sort_by([("trace_id", "ascending"), ("span_id", "ascending")])
+    lo = datetime(day.year, day.month, day.day)
+    got = store._client.query_arrow(
+        f"SELECT {', '.join(columns)} FROM otel.botanu_spans FINAL "
+        "WHERE start_time >= {lo:DateTime64(9, 'UTC')} AND start_time < {hi:DateTime64(9, 'UTC')} "
+        "ORDER BY trace_id, span_id",
+        parameters={"lo": lo, "hi": lo + timedelta(days=1)},
+        use_strings=True,
+    )
+    schema = pa.schema([span_row_schema().field(c) for c in columns])
+    plain = pa.schema(
+        [f.with_type(f.type.value_type) if pa.types.is_dictionary(f.type) else f for f in schema]
+    )
+    same = got.cast(plain).equals(expected.cast(plain))
+    priced = sum(1 for c in COST_COLUMNS.values() if c in columns)
+    print(
+        f"check    {day}: {expected.num_rows:,} spans priced by the Python path in "
+        f"{time.perf_counter() - start:,.1f} s; every column ({len(columns)}, {priced} of "
+        f"them the cost line) {'EQUAL' if same else 'DIFFERENT'} to the rows priced in chDB"
+    )
+    if not same:
+        raise SystemExit("MISMATCH between the chDB pricing and the Python path")
 
 
 def copy_to_duckdb(store: Any, days: list[date], duck: Any) -> None:
@@ -297,7 +390,9 @@ def main() -> None:
             open_store(f"chdb://{engine}?database=otel") as store,
             open_store(str(Path(folder) / "report.duckdb")) as duck,
         ):
-            days = price(store, args.spans)
+            floor = limit(client, args.spans)
+            days = price(store, args.spans, floor)
+            check_equal(store, days[0])
             copy_to_duckdb(store, days, duck)
             bench_report(store, duck, args.spans, args.rounds)
         client.close()

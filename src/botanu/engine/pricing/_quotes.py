@@ -28,7 +28,7 @@ from botanu.engine.pricing._rates import (
     time_of_day,
     token_rates,
 )
-from botanu.engine.pricing._resources import select
+from botanu.engine.pricing._resources import minimum_amount, select, unit_detail
 from botanu.engine.records import CostLine, SpanRecord, stored_money
 
 __all__ = ["DAY_NS", "Key", "Quote", "QuoteBook"]
@@ -276,7 +276,7 @@ class QuoteBook:
             (10**34 - 1) // price_e18 if price_e18 else _MAX_QTY,
             (bound2 - 1) // price2_e18 if price2_e18 else _MAX_QTY,
         )
-        texts = self._unit_texts(key, unit, minimum, rate)
+        texts = self._unit_texts(key, entry, multiplier, rate)
         if isinstance(texts, str):
             return texts
         line, d_rest, d_floor, min_e18 = texts
@@ -321,26 +321,22 @@ class QuoteBook:
         return None
 
     def _unit_texts(
-        self, key: Key, unit: str, minimum: Decimal | None, rate: ExchangeRate | None
+        self, key: Key, entry: RateCardEntry, multiplier: Decimal | None, rate: ExchangeRate | None
     ) -> tuple[Line, str, str, int | None] | str:
-        """The line of a priced probe (its detail before any conversion note), that
-        detail after "<qty> <unit>", the note of a billed minimum, and the minimum's
-        amount in the card's currency (when exact)."""
-        first = self._unit_line(key, unit, _UNIT_PROBES[-1])
+        """The line of a priced probe (its detail before any conversion note), the parts
+        of a detail the entry declares (`unit_detail`), and the minimum's amount in the
+        card's currency (when exact; the probes check it)."""
+        first = self._unit_line(key, entry.unit or "", _UNIT_PROBES[-1])
         line = _before_conversion(Line.of(first), rate)
-        if first is None or first.amount is None or line is None or line.detail is None:
+        if first is None or first.amount is None or line is None:
             return "no priced probe"
-        head = f"{_UNIT_PROBES[-1] if unit != 'requests' else 1} {unit}"
-        if not line.detail.startswith(head):
-            return "unexpected detail"
-        d_rest = line.detail[len(head) :]
-        if minimum is None or minimum <= 0:
+        d_floor, d_rest = unit_detail(entry)
+        amount = minimum_amount(entry)
+        if amount is None:
             return line, d_rest, "", None
-        below = _before_conversion(Line.of(self._unit_line(key, unit, 0), keep_amount=True), rate)
-        if below is None or below.detail is None or not below.detail.endswith(d_rest):
-            return "unexpected detail below the minimum"
-        d_floor = below.detail[len(f"0 {unit}") : len(below.detail) - len(d_rest)]
-        return line, d_rest, d_floor, scaled(below.amount) if below.amount is not None else None
+        if multiplier is not None:  # as the pricer scales the line: the host's context
+            amount = amount * multiplier
+        return line, d_rest, d_floor, scaled(amount)
 
     def _unit_line(self, key: Key, unit: str, qty: int) -> CostLine | None:
         name = _UNIT_FIELDS.get(unit)

@@ -17,9 +17,11 @@ __all__ = [
     "ResourcePrice",
     "Selection",
     "has_billable_usage",
+    "minimum_amount",
     "price_entries",
     "quantity",
     "select",
+    "unit_detail",
 ]
 
 # a fixed context so the global decimal context of the host cannot change an amount;
@@ -127,6 +129,21 @@ def select(card: RateCard, record: SpanRecord, day: date) -> Selection:
     )
 
 
+def unit_detail(entry: RateCardEntry) -> tuple[str, str]:
+    """What a line's detail says of an entry after "<quantity> <unit>": the note of a
+    billed minimum (when the quantity is below it), then the price and where it is from.
+    Bulk pricing builds the same detail from these parts."""
+    per = "" if entry.per == 1 else f" per {entry.per}"
+    return f" (billed the minimum {entry.minimum})", f" at {entry.price}{per} ({entry.label})"
+
+
+def minimum_amount(entry: RateCardEntry) -> Decimal | None:
+    """What the entry bills for a quantity below its minimum (None: it has none)."""
+    if entry.minimum is None or entry.minimum <= 0 or entry.price is None:
+        return None
+    return _MONEY.divide(_MONEY.multiply(entry.minimum, entry.price), Decimal(entry.per))
+
+
 @dataclass(slots=True)
 class ResourcePrice:
     amount: Decimal | None  # None: no entry had its quantity on the span
@@ -150,9 +167,8 @@ def price_entries(record: SpanRecord, entries: list[RateCardEntry]) -> ResourceP
         billed = used if entry.minimum is None else max(used, entry.minimum)
         amount = _MONEY.divide(_MONEY.multiply(billed, entry.price), Decimal(entry.per))
         total = amount if total is None else _MONEY.add(total, amount)
-        per = "" if entry.per == 1 else f" per {entry.per}"
-        floor = f" (billed the minimum {entry.minimum})" if billed != used else ""
-        parts.append(f"{used} {entry.unit}{floor} at {entry.price}{per} ({entry.label})")
+        floor, rest = unit_detail(entry)
+        parts.append(f"{used} {entry.unit}{floor if billed != used else ''}{rest}")
     if missing:
         parts.append(f"needs {', '.join(missing)}, which the span does not report")
     return ResourcePrice(
