@@ -14,10 +14,9 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from tests.serve.conftest import AppServer
 
-from .conftest import Server, export, request
-
-pytestmark = pytest.mark.slow  # starts botanu serve
+from .conftest import export, request
 
 
 def query(url, sql, *, timeout=60, content_type="application/json", **headers):
@@ -36,7 +35,7 @@ def post_traces(url, body):
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """One server for the whole module: no test here writes what another reads."""
-    started = Server(tmp_path_factory.mktemp("served") / "store.duckdb", "--query-timeout", "3")
+    started = AppServer(tmp_path_factory.mktemp("served") / "store.duckdb", query_timeout_s=3.0)
     yield started.start()
     started.stop()
 

@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span
+from tests.serve.conftest import app_server, server_factory
 from tests.store.conftest import chdb_client, chdb_folder, collector
 
 from botanu import semconv as sc
@@ -21,7 +22,7 @@ from botanu.store import open_store
 from botanu.store._rollup import rollup_sql
 from botanu.store.duckdb_store import DuckDBStore
 
-__all__ = ["chdb_client", "chdb_folder", "collector"]  # the ClickHouse fixtures, on chDB
+__all__ = ["app_server", "chdb_client", "chdb_folder", "collector", "server_factory"]
 
 T0 = 1_793_534_400_000_000_000  # 2026-11-01
 NOTE = "botanu.ingest.note"  # where a span row says what was dropped from it, and why
@@ -115,7 +116,7 @@ def stored(store: Path, sql: str) -> list[tuple]:
 
 
 def test_two_huge_reported_costs_leave_every_report_working(server_factory):
-    server = server_factory()
+    server = server_factory()  # a process: the CLI finds it by its announcement
     huge = {**GOOD, sc.REPORTED_COST: 9e19}
     body = pb_export(
         pb_span(0, huge | {"botanu.run_id": "a"}),
@@ -135,8 +136,8 @@ def test_two_huge_reported_costs_leave_every_report_working(server_factory):
     assert stored(server.store, "SELECT count(*) FROM spans") == [(3,)]
 
 
-def test_int64_max_input_tokens_do_not_price_a_run_at_trillions(server_factory):
-    server = server_factory()
+def test_int64_max_input_tokens_do_not_price_a_run_at_trillions(app_server):
+    server = app_server()
     body = pb_export(pb_span(0, {**GOOD, "gen_ai.usage.input_tokens": 2**63 - 1}))
     assert post(server.url, body) == 200
     server.wait_stored()
@@ -149,8 +150,8 @@ def test_int64_max_input_tokens_do_not_price_a_run_at_trillions(server_factory):
     assert "gen_ai.usage.input_tokens" in note
 
 
-def test_a_span_at_the_end_of_time_is_set_aside_alone(server_factory):
-    server = server_factory()
+def test_a_span_at_the_end_of_time_is_set_aside_alone(app_server):
+    server = app_server()
     good = [pb_span(n, GOOD) for n in range(3)]
     assert post(server.url, pb_export(*good, pb_span(3, GOOD, start=2**64 - 1))) == 200
     server.wait_stored()
@@ -158,8 +159,8 @@ def test_a_span_at_the_end_of_time_is_set_aside_alone(server_factory):
     assert stored(server.store, "SELECT count(*) FROM spans") == [(3,)]
 
 
-def test_absurd_json_values_keep_the_good_spans(server_factory):
-    server = server_factory()
+def test_absurd_json_values_keep_the_good_spans(app_server):
+    server = app_server()
     document = json_export(
         json_span(0, good_json_attributes("r0"), start=str(2**70)),
         json_span(1, good_json_attributes("r1"), start=str(253402300799 * 10**9)),  # 9999
@@ -201,15 +202,15 @@ def test_absurd_json_values_keep_the_good_spans(server_factory):
     ]
 
 
-def test_json_nested_past_any_sense_is_a_bad_request(server_factory):
-    server = server_factory()
+def test_json_nested_past_any_sense_is_a_bad_request(app_server):
+    server = app_server()
     deep = '{"resourceSpans": [' + "[" * 3000 + "]" * 3000 + "]}"
     assert post(server.url, deep.encode(), "application/json") == 400
     assert post(server.url, pb_export(pb_span(0, GOOD))) == 200  # and it still serves
 
 
-def test_a_span_with_100k_attributes_keeps_the_limit_and_botanus_own(server_factory):
-    server = server_factory()
+def test_a_span_with_100k_attributes_keeps_the_limit_and_botanus_own(app_server):
+    server = app_server()
     many = {f"k{n}": "v" for n in range(100_000)}
     body = pb_export(pb_span(0, many | GOOD | {"botanu.run_id": "wide"}))
     assert post(server.url, body) == 200

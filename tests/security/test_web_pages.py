@@ -8,15 +8,14 @@ import json
 from urllib.parse import urlsplit
 
 import pytest
+from tests.serve.conftest import AppServer
 
-from .conftest import Server, export
-
-pytestmark = pytest.mark.slow  # starts botanu serve
+from .conftest import export
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    started = Server(tmp_path_factory.mktemp("pages") / "store.duckdb")
+    started = AppServer(tmp_path_factory.mktemp("pages") / "store.duckdb")
     yield started.start()
     started.stop()
 

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -79,6 +80,66 @@ class Server:
         os.kill(self.process.pid, signal.SIGKILL)
         self.process.communicate(timeout=30)  # reaps it and closes its output pipe
         self.process = None
+
+
+class AppServer:
+    """`botanu serve`'s app (`build_app`: the same guards, pipeline and store) on uvicorn
+    in a thread of the test process, on a free loopback port: the request-level rules
+    tested without starting a process. What needs the process itself (signals, crashes,
+    file modes, the connection limit) uses `Server`."""
+
+    def __init__(self, store: Path, **options: object) -> None:
+        self.store = store
+        self.options = options
+        self.url = ""
+        self._server: object = None
+        self._thread: threading.Thread | None = None
+
+    def start(self, timeout: float = 60.0) -> AppServer:
+        import uvicorn
+
+        from botanu.serve.runner import ServeConfig, build_app
+
+        options = {"linger_s": 0.05, **self.options}  # stored sooner: the tests wait less
+        config = ServeConfig(str(self.store), port=0, workers=0, **options)  # type: ignore[arg-type]
+        app = build_app(config)
+        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
+        self._server = server
+        self._thread = threading.Thread(target=server.run, daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not server.started:
+            if time.monotonic() > deadline or not self._thread.is_alive():
+                raise AssertionError("the app did not start")
+            time.sleep(0.01)
+        port = server.servers[0].sockets[0].getsockname()[1]
+        self.url = f"http://127.0.0.1:{port}"
+        return self
+
+    status = Server.status
+    wait_stored = Server.wait_stored
+
+    def stop(self) -> None:
+        """Shut down as `botanu serve` does: store what was accepted, then stop."""
+        if self._thread is not None:
+            self._server.should_exit = True  # type: ignore[attr-defined]
+            self._thread.join(timeout=60)
+            self._thread = None
+
+
+@pytest.fixture
+def app_server(tmp_path):
+    """`start(store=None, **ServeConfig options)`: an `AppServer`, stopped at teardown."""
+    started: list[AppServer] = []
+
+    def start(store: Path | None = None, **options: object) -> AppServer:
+        server = AppServer(store or tmp_path / "serve.duckdb", **options).start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
 
 
 @pytest.fixture

@@ -93,8 +93,8 @@ def test_spans_from_several_processes_are_priced_and_read_through_the_server(
         assert store.query("SELECT count(*) FROM spans").rows == [(240,)]
 
 
-def test_gzip_json_and_malformed_exports(server_factory):
-    server = server_factory()
+def test_gzip_json_and_malformed_exports(app_server):
+    server = app_server()
     assert post(server.url, gzip.compress(export(0, 8)), **{"Content-Encoding": "gzip"})[0] == 200
     document = {
         "resourceSpans": [
@@ -151,22 +151,22 @@ def test_gzip_json_and_malformed_exports(server_factory):
         assert store.query("SELECT count(*) FROM spans").rows == [(9,)]
 
 
-def test_beyond_loopback_needs_a_token_and_a_token_is_checked(server_factory, tmp_path):
+def test_beyond_loopback_needs_a_token_and_a_token_is_checked(app_server, tmp_path):
     result = CliRunner().invoke(
         cli, ["--store", str(tmp_path / "x.duckdb"), "serve", "--host", "0.0.0.0"]
     )
     assert result.exit_code != 0
     assert "token" in result.output
 
-    server = server_factory(tmp_path / "t.duckdb", "--token", "s3cret")
+    server = app_server(tmp_path / "t.duckdb", token="s3cret")
     assert post(server.url, export(0, 4))[0] == 401
     assert post(server.url, export(0, 4), Authorization="Bearer wrong")[0] == 401
     assert post(server.url, export(0, 4), Authorization="Bearer s3cret")[0] == 200
 
 
 @pytest.mark.parametrize("statement", ["DELETE FROM span_rows", "SELECT 1; SELECT 2", "SELEC 1"])
-def test_the_query_endpoint_only_reads(server_factory, statement):
-    server = server_factory()
+def test_the_query_endpoint_only_reads(app_server, statement):
+    server = app_server()
     request = urllib.request.Request(
         f"{server.url}/api/query",
         data=json.dumps({"sql": statement}).encode(),

@@ -157,21 +157,13 @@ def prices(model: str, provider: str, at: datetime | None, tier: str | None, as_
 @click.pass_obj
 def reprice(store_url: str | None, since: datetime, until: datetime | None) -> None:
     """Price the spans of a period again, after a price change or a new rate card."""
-    from botanu.engine.service import reprice as reprice_spans
-
     start = since.replace(tzinfo=timezone.utc)
     end = (until or datetime.now(timezone.utc) + timedelta(days=1)).replace(tzinfo=timezone.utc)
     if end <= start:
         raise click.BadParameter("--until must be after --since")
     since_ns, until_ns = int(start.timestamp()) * 10**9, int(end.timestamp()) * 10**9
     with store_for(store_url, writes=True) as store:
-        if store.dialect == "clickhouse":
-            from botanu.engine.pricing_job import price_days
-
-            days = price_days(store, since_ns, until_ns, again=True)  # type: ignore[arg-type]
-            count = sum(day.spans for day in days)
-        else:
-            count = reprice_spans(store, since_ns, until_ns)
+        count = store.reprice(since_ns, until_ns)
     click.echo(f"repriced {count} spans from {start.date()} to {end.date()}")
 
 
@@ -208,27 +200,22 @@ def price(
     until_ns = _day_ns(until, "--until") if until else _day_ns("-1d", "--until")
     if until_ns <= since_ns:
         raise click.BadParameter("--until must be after --since")
-    from botanu.engine.pricing_job import DayPriced, price_days
+    from botanu.engine.pricing_job import DayPriced
 
     def report_day(day: DayPriced) -> None:
         rollup = "rollup rebuilt" if day.rebuilt else "rollup current"
         click.echo(f"{day.day}: {day.spans} spans priced, {rollup}")
 
     with store_for(store_url, writes=True) as store:
-        if store.dialect != "clickhouse":
+        days = store.price_new(
+            since_ns, until_ns, workers=workers, worker=worker, on_day=report_day
+        )
+        if days is None:
             click.echo(
                 "nothing to do: the DuckDB store prices spans as it stores them "
                 "(botanu reprice prices a period again)"
             )
             return
-        days = price_days(
-            store,  # type: ignore[arg-type]
-            since_ns,
-            until_ns,
-            workers=workers,
-            worker=worker,
-            on_day=report_day,
-        )
     click.echo(f"priced {sum(d.spans for d in days)} spans over {len(days)} days")
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
@@ -12,6 +12,8 @@ from botanu.exceptions import QueryInterrupted, StoreError
 
 if TYPE_CHECKING:
     import pyarrow as pa
+
+    from botanu.engine.pricing_job import DayPriced
 
 __all__ = [
     "QueryInterrupted",
@@ -74,6 +76,23 @@ class Store(Protocol):
     def valuations(self) -> list[tuple[str, Decimal, str]]: ...
 
     def query(self, sql: str, parameters: Sequence[Any] | None = None) -> QueryResult: ...
+
+    # pricing: each store knows how its spans are priced
+    def reprice(self, since_ns: int, until_ns: int) -> int:
+        """Price every span that started in [since, until) again; how many were."""
+        ...
+
+    def price_new(
+        self,
+        since_ns: int,
+        until_ns: int,
+        *,
+        workers: int = 1,
+        worker: int = 0,
+        on_day: Callable[[DayPriced], None] | None = None,
+    ) -> list[DayPriced] | None:
+        """Price what arrived unpriced (None: this store prices spans as it stores them)."""
+        ...
 
     def close(self) -> None: ...
 

@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botanu.engine.batch import span_rows
 from botanu.engine.records import (
@@ -35,6 +35,9 @@ from botanu.store._clickhouse_pricing import QuotesFor, drop_stage, price_day
 from botanu.store._rollup import day_merge_sql, day_rollup_sql
 from botanu.store.base import QueryResult, StoreError, checked_valuation
 from botanu.store.clickhouse_url import ClickHouseURL, parse_clickhouse_url
+
+if TYPE_CHECKING:
+    from botanu.engine.pricing_job import DayPriced
 
 __all__ = ["ClickHouseStore"]
 
@@ -253,7 +256,12 @@ class ClickHouseStore:
         partition = day.strftime("%Y%m%d")
         stage = f"{self._db}.botanu_run_rollup_stage"
         self._command(f"ALTER TABLE {stage} DROP PARTITION ID '{partition}'")
-        self._command(day_rollup_sql(self._db), window)
+        # a span's day never changes (partitions are days): FINAL need not look across
+        self._command(
+            day_rollup_sql(self._db),
+            window,
+            settings={"do_not_merge_across_partitions_select_final": 1},
+        )
         staged = self._rows(f"SELECT count() FROM {stage} WHERE day = {{day:Date}}", window)
         if staged[0][0]:
             self._command(
@@ -273,6 +281,26 @@ class ClickHouseStore:
         return True
 
     # --- the Store interface ---------------------------------------------------------------
+    def reprice(self, since_ns: int, until_ns: int) -> int:
+        """Price every span of the days in [since, until) again (`botanu price` again)."""
+        from botanu.engine.pricing_job import price_days
+
+        return sum(day.spans for day in price_days(self, since_ns, until_ns, again=True))
+
+    def price_new(
+        self,
+        since_ns: int,
+        until_ns: int,
+        *,
+        workers: int = 1,
+        worker: int = 0,
+        on_day: Callable[[DayPriced], None] | None = None,
+    ) -> list[DayPriced]:
+        """Price the spans the Collector stored since the last run, a UTC day at a time."""
+        from botanu.engine.pricing_job import price_days
+
+        return price_days(self, since_ns, until_ns, workers=workers, worker=worker, on_day=on_day)
+
     def write(self, spans: Sequence[SpanRecord], cost_lines: Sequence[CostLine] = ()) -> int:
         """Store new spans with their cost lines: into the traces table as the exporter
         writes them, and priced into botanu's; spans already stored are skipped."""

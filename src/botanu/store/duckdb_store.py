@@ -260,6 +260,16 @@ class DuckDBStore:
         return int(rows[0][0])
 
     # --- reading --------------------------------------------------------------------------
+    def reprice(self, since_ns: int, until_ns: int) -> int:
+        """Price the spans of [since, until) again with today's prices."""
+        from botanu.engine.service import reprice
+
+        return reprice(self, since_ns, until_ns)
+
+    def price_new(self, since_ns: int, until_ns: int, **_: Any) -> None:
+        """Nothing: spans are priced as they are stored."""
+        return
+
     def query(self, sql: str, parameters: Sequence[Any] | None = None) -> QueryResult:
         """Run one SQL statement; a bad statement raises `StoreError` with DuckDB's message."""
         import duckdb

@@ -88,6 +88,12 @@ class RemoteStore:
         ).rows
         return [(str(t), Decimal(v), str(c)) for t, v, c in rows]
 
+    def reprice(self, since_ns: int, until_ns: int) -> int:
+        raise StoreError(f"botanu serve ({self.url}) owns this store: stop it to reprice")
+
+    def price_new(self, since_ns: int, until_ns: int, **_: Any) -> None:
+        return None  # the server prices spans as it stores them
+
     def send_spans(self, payload: bytes) -> None:
         """OTLP protobuf spans to the server's receiver, as an exporter sends them (the
         server stores them shortly after it acknowledges)."""
