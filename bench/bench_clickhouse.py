@@ -27,9 +27,9 @@ from pathlib import Path
 from typing import Any
 
 from botanu.engine.costing import cost_per_outcome
-from botanu.engine.pricing_job import price_days
 from botanu.engine.records import span_row_schema
 from botanu.store import open_store
+from botanu.store.clickhouse_job import price_days
 
 T0 = 1_793_491_200_000_000_000  # 2026-11-01 00:00 UTC
 GAP_NS = 60_000_000  # spans start 60 ms apart: 10M spans cover 7 UTC days
@@ -168,7 +168,7 @@ class _Timed:
 
 def price(store: Any, count: int, floor: float) -> list[date]:
     """The real pricing job over every day; prints where its time went."""
-    import botanu.engine.pricing_job as job
+    import botanu.store.clickhouse_job as job
 
     timed = _Timed(store)
     prepare = job.prepare_spans
@@ -254,13 +254,13 @@ def check_equal(store: Any, day: date) -> None:
     normalize and the bulk pricer over the same spans, as the job reads them)."""
     import pyarrow as pa
 
-    from botanu.engine.pricing_job import _raw_spans
     from botanu.engine.records import COST_COLUMNS
     from botanu.engine.service import default_pricer, prepare_spans
+    from botanu.store.clickhouse_job import raw_spans
 
     columns = [c for c in span_row_schema().names if c != "attributes"]
     start = time.perf_counter()
-    raws = _raw_spans(store.pending_spans(day, again=True))
+    raws = raw_spans(store.pending_spans(day, again=True))
     expected = prepare_spans(raws, default_pricer()).select(columns)
     expected = expected.sort_by([("trace_id", "ascending"), ("span_id", "ascending")])
     lo = datetime(day.year, day.month, day.day)

@@ -319,7 +319,7 @@ def test_both_normalize_paths_drop_the_same_values():
 
 def test_the_clickhouse_pricing_job_bounds_what_it_prices(collector):
     from botanu.engine.ingest import RawSpan
-    from botanu.engine.pricing_job import price_days
+    from botanu.store.clickhouse_job import price_days
 
     day = T0 - T0 % (86_400 * 10**9)
     huge = {**GOOD, sc.WORKFLOW: "support", sc.REPORTED_COST: 9e19}

@@ -12,10 +12,10 @@ import pytest
 from botanu import semconv as sc
 from botanu.engine.batch import SCALAR_FIELDS
 from botanu.engine.ingest import RawSpan
-from botanu.engine.pricing_job import _raw_spans, price_days
 from botanu.engine.records import COST_COLUMNS
 from botanu.engine.service import default_pricer, prepare_spans
 from botanu.store import open_store
+from botanu.store.clickhouse_job import price_days, raw_spans
 
 DAY0 = 1_793_491_200_000_000_000  # 2026-11-01T00:00:00Z
 DAY_NS = 86_400 * 10**9
@@ -119,7 +119,7 @@ def test_every_span_is_stored_as_the_python_path_makes_it(collector, generation)
         day = DAY0 // DAY_NS
         from datetime import date
 
-        raws = _raw_spans(store.pending_spans(date.fromordinal(719163 + day)))
+        raws = raw_spans(store.pending_spans(date.fromordinal(719163 + day)))
         expected = prepare_spans(raws, default_pricer()).sort_by("span_id").to_pylist()
         left = []
         real = store.price_in_database

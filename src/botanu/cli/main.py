@@ -200,7 +200,7 @@ def price(
     until_ns = _day_ns(until, "--until") if until else _day_ns("-1d", "--until")
     if until_ns <= since_ns:
         raise click.BadParameter("--until must be after --since")
-    from botanu.engine.pricing_job import DayPriced
+    from botanu.store.base import DayPriced
 
     def report_day(day: DayPriced) -> None:
         rollup = "rollup rebuilt" if day.rebuilt else "rollup current"

@@ -22,7 +22,7 @@ from starlette.routing import Route
 from botanu.dashboard import _layout, _pages
 from botanu.dashboard._format import plain
 from botanu.engine import reports
-from botanu.serve.reading import QueryBusy, QueryRefused
+from botanu.exceptions import QueryBusy, QueryRefused
 from botanu.store import Store, StoreError
 
 __all__ = ["StoreProblem", "create_dashboard", "dashboard_routes"]

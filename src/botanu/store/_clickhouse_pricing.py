@@ -21,7 +21,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from botanu import semconv as sc
 from botanu.engine.batch import SCALAR_FIELDS
@@ -32,8 +32,30 @@ from botanu.engine.pricing._bulk import KEY_FIELDS
 from botanu.engine.pricing._pricer import QUANTITY_FIELDS, REPORTED_ZERO_NOTE, REQUEST_CATEGORIES
 from botanu.engine.records import TOKEN_FIELDS
 
-if TYPE_CHECKING:
-    from botanu.store.clickhouse_store import ClickHouseStore
+
+class ClickHouseStore(Protocol):
+    """What these steps use of the ClickHouse store (its SQL runners and names)."""
+
+    url: Any
+    _db: str
+    _traces: str
+    _resource: str
+
+    def _command(
+        self,
+        sql: str,
+        parameters: dict[str, Any] | None = None,
+        settings: dict[str, Any] | None = None,
+    ) -> None: ...
+
+    def _rows(self, sql: str, parameters: dict[str, Any] | None = None) -> list[Any]: ...
+
+    def _arrow(self, sql: str, parameters: dict[str, Any]) -> Any: ...
+
+    def _insert_arrow(
+        self, table: str, rows: Any, settings: dict[str, Any] | None = None
+    ) -> None: ...
+
 
 __all__ = ["QuotesFor", "price_day"]
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
@@ -13,9 +15,8 @@ from botanu.exceptions import QueryInterrupted, StoreError
 if TYPE_CHECKING:
     import pyarrow as pa
 
-    from botanu.engine.pricing_job import DayPriced
-
 __all__ = [
+    "DayPriced",
     "QueryInterrupted",
     "QueryResult",
     "Store",
@@ -49,6 +50,15 @@ def checked_valuation(
     if not isinstance(currency, str) or not _CURRENCY.match(currency):
         raise StoreError(f"currency {currency!r}: give a three-letter code such as USD")
     return value_type, amount, currency
+
+
+@dataclass(frozen=True)
+class DayPriced:
+    """What pricing a UTC day of spans stored first (ClickHouse) did."""
+
+    day: date
+    spans: int  # spans priced this time
+    rebuilt: bool  # whether the day's run rollup was rebuilt
 
 
 class QueryResult(NamedTuple):

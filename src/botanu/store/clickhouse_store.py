@@ -5,7 +5,7 @@ botanu never alters the exporter's traces table. Beside it, it keeps its own tab
 (sql/clickhouse/tables.sql): `botanu_spans`, one row per span the pricing job has seen
 (the span as botanu's engine reads it, with its cost line); `botanu_run_rollup`, one
 row per UTC day and run, rebuilt a day at a time; valuations; and views with the DuckDB
-store's names and columns. `botanu price` (engine/pricing_job.py) prices what is new.
+store's names and columns. `botanu price` (clickhouse_job.py) prices what is new.
 
 Everything goes through clickhouse-connect's `Client`: `clickhouse://` URLs speak HTTP
 to a server, `chdb://` URLs run the same client on the in-process engine chDB.
@@ -20,7 +20,7 @@ from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from functools import cache
 from importlib import resources
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from botanu.engine.batch import span_rows
 from botanu.engine.records import (
@@ -33,11 +33,9 @@ from botanu.engine.records import (
 from botanu.engine.resolutions import resolutions
 from botanu.store._clickhouse_pricing import QuotesFor, drop_stage, price_day
 from botanu.store._rollup import day_merge_sql, day_rollup_sql
-from botanu.store.base import QueryResult, StoreError, checked_valuation
+from botanu.store.base import DayPriced, QueryResult, StoreError, checked_valuation
+from botanu.store.clickhouse_job import price_days
 from botanu.store.clickhouse_url import ClickHouseURL, parse_clickhouse_url
-
-if TYPE_CHECKING:
-    from botanu.engine.pricing_job import DayPriced
 
 __all__ = ["ClickHouseStore"]
 
@@ -283,8 +281,6 @@ class ClickHouseStore:
     # --- the Store interface ---------------------------------------------------------------
     def reprice(self, since_ns: int, until_ns: int) -> int:
         """Price every span of the days in [since, until) again (`botanu price` again)."""
-        from botanu.engine.pricing_job import price_days
-
         return sum(day.spans for day in price_days(self, since_ns, until_ns, again=True))
 
     def price_new(
@@ -297,8 +293,6 @@ class ClickHouseStore:
         on_day: Callable[[DayPriced], None] | None = None,
     ) -> list[DayPriced]:
         """Price the spans the Collector stored since the last run, a UTC day at a time."""
-        from botanu.engine.pricing_job import price_days
-
         return price_days(self, since_ns, until_ns, workers=workers, worker=worker, on_day=on_day)
 
     def write(self, spans: Sequence[SpanRecord], cost_lines: Sequence[CostLine] = ()) -> int:

@@ -17,6 +17,7 @@ from typing import Any
 
 from botanu._cores import usable_cores
 from botanu.engine.batch import span_rows
+from botanu.engine.prepare import default_pricer, price_records
 from botanu.engine.records import (
     COST_COLUMNS,
     PROMOTED_KEYS,
@@ -260,11 +261,26 @@ class DuckDBStore:
         return int(rows[0][0])
 
     # --- reading --------------------------------------------------------------------------
-    def reprice(self, since_ns: int, until_ns: int) -> int:
-        """Price the spans of [since, until) again with today's prices."""
-        from botanu.engine.service import reprice
-
-        return reprice(self, since_ns, until_ns)
+    def reprice(self, since_ns: int, until_ns: int, batch_size: int = 50_000) -> int:
+        """Price the spans that started in [since, until) again with today's prices
+        (after a catalog update or a new rate card); returns how many were priced. Each
+        batch replaces its lines in one transaction."""
+        pricer = default_pricer()
+        columns = ", ".join(f'"{f.name}"' for f in dataclasses.fields(SpanRecord))
+        repriced, offset = 0, 0
+        while True:
+            batch = self.query(
+                f"SELECT {columns} FROM spans WHERE start_ns >= ? AND start_ns < ? "
+                "ORDER BY trace_id, span_id LIMIT ? OFFSET ?",
+                [since_ns, until_ns, batch_size, offset],
+            )
+            if not batch.rows:
+                return repriced
+            records = [_record(row) for row in batch.as_dicts()]
+            lines = price_records(records, pricer)
+            self.update_costs(lines)
+            repriced += len(lines)
+            offset += batch_size
 
     def price_new(self, since_ns: int, until_ns: int, **_: Any) -> None:
         """Nothing: spans are priced as they are stored."""
@@ -367,3 +383,8 @@ def _cost_schema() -> Any:
             for name in _COST_FIELDS
         ]
     )
+
+
+def _record(row: dict[str, object]) -> SpanRecord:
+    row["attributes"] = dict(row.get("attributes") or {})  # type: ignore[call-overload]
+    return SpanRecord(**row)  # type: ignore[arg-type]

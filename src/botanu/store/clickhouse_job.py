@@ -14,21 +14,21 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol
 
 from botanu.engine.ingest import RawSpan
-from botanu.engine.pricing import Pricer
-from botanu.engine.pricing._bulk import bulk_pricer
-from botanu.engine.service import (
+from botanu.engine.prepare import (
     BATCH_SPANS,
-    _cycle_collector_paused,
+    cycle_collector_paused,
     default_pricer,
     prepare_spans,
 )
+from botanu.engine.pricing import Pricer
+from botanu.engine.pricing._bulk import bulk_pricer
+from botanu.store.base import DayPriced
 
-__all__ = ["DayPriced", "PricingStore", "price_days"]
+__all__ = ["DayPriced", "PricingStore", "price_days", "raw_spans"]
 
 
 class PricingStore(Protocol):
@@ -45,13 +45,6 @@ class PricingStore(Protocol):
     def store_priced(self, rows: Any) -> None: ...
 
     def refresh_rollup(self, day: date, *, force: bool = False) -> bool: ...
-
-
-@dataclass(frozen=True)
-class DayPriced:
-    day: date
-    spans: int  # spans priced this time
-    rebuilt: bool  # whether the day's run rollup was rebuilt
 
 
 def price_days(
@@ -77,8 +70,8 @@ def price_days(
             continue
         spans, left = store.price_in_database(day, bulk.quote_tables, again=again)
         for start in range(0, left.num_rows, BATCH_SPANS):
-            with _cycle_collector_paused():  # many small objects, no cycles: 2x faster
-                raws = _raw_spans(left.slice(start, BATCH_SPANS))
+            with cycle_collector_paused():  # many small objects, no cycles: 2x faster
+                raws = raw_spans(left.slice(start, BATCH_SPANS))
             store.store_priced(prepare_spans(raws, pricer))
         store.end_pricing(day)
         rebuilt = store.refresh_rollup(day, force=again)
@@ -89,7 +82,7 @@ def price_days(
     return done
 
 
-def _raw_spans(table: Any) -> list[RawSpan]:
+def raw_spans(table: Any) -> list[RawSpan]:
     """Rows read from the traces table as the decoder's spans (attribute values stay
     text, as the exporter keeps them; the engine reads numbers from text)."""
     columns = {name: table[name].to_pylist() for name in RawSpan._fields[:-2]}
