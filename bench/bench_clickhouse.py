@@ -28,8 +28,8 @@ from typing import Any
 
 from botanu.engine.costing import cost_per_outcome
 from botanu.engine.records import span_row_schema
-from botanu.store import open_store
-from botanu.store.clickhouse_job import price_days
+from botanu.engine.store import open_store
+from botanu.engine.store.clickhouse.job import price_days
 
 T0 = 1_793_491_200_000_000_000  # 2026-11-01 00:00 UTC
 GAP_NS = 60_000_000  # spans start 60 ms apart: 10M spans cover 7 UTC days
@@ -168,7 +168,7 @@ class _Timed:
 
 def price(store: Any, count: int, floor: float) -> list[date]:
     """The real pricing job over every day; prints where its time went."""
-    import botanu.store.clickhouse_job as job
+    from botanu.engine.store.clickhouse import job
 
     timed = _Timed(store)
     prepare = job.prepare_spans
@@ -256,7 +256,7 @@ def check_equal(store: Any, day: date) -> None:
 
     from botanu.engine.records import COST_COLUMNS
     from botanu.engine.service import default_pricer, prepare_spans
-    from botanu.store.clickhouse_job import raw_spans
+    from botanu.engine.store.clickhouse.job import raw_spans
 
     columns = [c for c in span_row_schema().names if c != "attributes"]
     start = time.perf_counter()

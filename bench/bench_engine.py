@@ -29,7 +29,7 @@ from botanu.engine.service import (
     default_pricer,
     ingest_payloads,
 )
-from botanu.store import open_store
+from botanu.engine.store import open_store
 
 T0 = 1_793_534_400_000_000_000  # 2026-11-01
 EXPORT_SPANS = 512  # spans per OTLP export: the SDK's BatchSpanProcessor default

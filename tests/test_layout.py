@@ -64,9 +64,9 @@ def test_every_exception_derives_from_botanu_error():
 def test_exceptions_stay_importable_where_they_are_raised():
     from botanu.engine.ingest.otlp import FileExportError, OTLPDecodeError
     from botanu.engine.pricing import RateCardError
+    from botanu.engine.store import StoreError
+    from botanu.engine.store.base import QueryInterrupted
     from botanu.serve.reading import QueryBusy, QueryRefused
-    from botanu.store import StoreError
-    from botanu.store.base import QueryInterrupted
 
     assert OTLPDecodeError is exceptions.OTLPDecodeError
     assert FileExportError is exceptions.FileExportError

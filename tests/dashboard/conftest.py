@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from botanu.cli.main import cli
 from botanu.dashboard import create_dashboard
 from botanu.engine.records import CostLine, SpanRecord
-from botanu.store import open_store
+from botanu.engine.store import open_store
 
 EVIL = "<script>alert(1)</script>"
 EVIL_RUN_ID = f"run-{EVIL}/x?y#z"

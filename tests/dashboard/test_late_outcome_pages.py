@@ -13,7 +13,7 @@ from botanu import botanu_workflow, resolve_outcome, track_llm_call
 from botanu.dashboard import create_dashboard
 from botanu.engine.ingest import decode_protobuf
 from botanu.engine.service import ingest_payloads
-from botanu.store import open_store
+from botanu.engine.store import open_store
 
 
 @botanu_workflow("support", event_id=lambda ticket: ticket, customer_id="acme")

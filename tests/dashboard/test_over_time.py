@@ -11,7 +11,7 @@ from starlette.testclient import TestClient
 
 from botanu.dashboard import create_dashboard
 from botanu.engine.records import CostLine, SpanRecord
-from botanu.store import open_store
+from botanu.engine.store import open_store
 
 DAY_NS = 86_400 * 10**9
 T0 = 1_763_000_000_000_000_000

@@ -320,7 +320,7 @@ def test_prices_of_an_unknown_model_are_unpriced(client):
 
 def test_import_botanu_loads_no_web_library():
     code = (
-        "import sys, botanu, botanu.store, botanu.engine.costing; "
+        "import sys, botanu, botanu.engine.store, botanu.engine.costing; "
         "print(sorted(m for m in sys.modules if m.split('.')[0] in "
         "{'starlette', 'botanu.dashboard', 'uvicorn'} or m.startswith('botanu.dashboard')))"
     )

@@ -15,7 +15,7 @@ from botanu.engine.ingest import RawSpan, normalize
 from botanu.engine.ingest.fields import attribute_text
 from botanu.engine.pricing import Pricer
 from botanu.engine.service import ingest_payloads
-from botanu.store import open_store
+from botanu.engine.store import open_store
 
 pytestmark = pytest.mark.slow  # a long property run
 

@@ -22,7 +22,7 @@ from botanu import (
 from botanu.engine.costing import cost_per_outcome
 from botanu.engine.ingest import decode_protobuf
 from botanu.engine.service import ingest_payloads
-from botanu.store import open_store
+from botanu.engine.store import open_store
 
 LATER = datetime(2030, 1, 1, tzinfo=timezone.utc)  # after any run of the test
 

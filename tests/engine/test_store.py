@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from botanu.engine.records import CostLine, SpanRecord
-from botanu.store import StoreError, open_store
+from botanu.engine.store import StoreError, open_store
 
 T0 = 1_763_000_000_000_000_000
 SEED_COST_PER_SUCCESS = """

@@ -9,7 +9,7 @@ import pytest
 
 from botanu.engine.costing import cost_per_outcome
 from botanu.engine.records import CostLine, SpanRecord
-from botanu.store import open_store
+from botanu.engine.store import open_store
 
 T0 = 1_763_000_000_000_000_000
 SEC = 10**9

@@ -218,7 +218,7 @@ def test_value_and_roi_by_hand_on_every_kind_of_event():
     from tests.engine.test_true_numbers import run
 
     from botanu.engine.costing import cost_per_outcome
-    from botanu.store import open_store
+    from botanu.engine.store import open_store
 
     big = "12345678901.123456789012345678"  # 29 digits: exact, never rounded to 28
     runs = [

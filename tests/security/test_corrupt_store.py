@@ -211,8 +211,8 @@ def serving(app):
 
 def test_a_page_when_too_many_queries_run_is_a_503_page(tmp_path):
     from botanu.dashboard import create_dashboard
+    from botanu.engine.store.duckdb.store import DuckDBStore
     from botanu.serve.reading import ServedReads
-    from botanu.store.duckdb_store import DuckDBStore
 
     with DuckDBStore(tmp_path / "store.duckdb") as store:
         reads = ServedReads(store, max_pages=0, wait_s=0.01)  # every page slot taken

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
+from botanu.engine.store import open_store
 from botanu.serve import journal as journal_module
 from botanu.serve.journal import Journal, Position
-from botanu.store import open_store
 
 from .conftest import export
 

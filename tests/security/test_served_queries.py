@@ -173,7 +173,7 @@ def test_sigterm_ends_the_server_while_a_query_runs(server_factory, tmp_path):
 
 
 def test_the_cli_says_when_the_server_cut_its_answer(server, caplog):
-    from botanu.store.remote import RemoteStore
+    from botanu.engine.store.remote import RemoteStore
 
     with caplog.at_level("WARNING", logger="botanu"):
         result = RemoteStore(server.url).query("SELECT i FROM range(100001) t(i)")

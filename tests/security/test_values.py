@@ -13,14 +13,14 @@ from click.testing import CliRunner
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span
+from tests.engine.store.conftest import chdb_client, chdb_folder, collector
 from tests.serve.conftest import app_server, server_factory
-from tests.store.conftest import chdb_client, chdb_folder, collector
 
 from botanu import semconv as sc
 from botanu.cli.main import cli
-from botanu.store import open_store
-from botanu.store._rollup import rollup_sql
-from botanu.store.duckdb_store import DuckDBStore
+from botanu.engine.store import open_store
+from botanu.engine.store._rollup import rollup_sql
+from botanu.engine.store.duckdb.store import DuckDBStore
 
 __all__ = ["app_server", "chdb_client", "chdb_folder", "collector", "server_factory"]
 
@@ -319,7 +319,7 @@ def test_both_normalize_paths_drop_the_same_values():
 
 def test_the_clickhouse_pricing_job_bounds_what_it_prices(collector):
     from botanu.engine.ingest import RawSpan
-    from botanu.store.clickhouse_job import price_days
+    from botanu.engine.store.clickhouse.job import price_days
 
     day = T0 - T0 % (86_400 * 10**9)
     huge = {**GOOD, sc.WORKFLOW: "support", sc.REPORTED_COST: 9e19}

@@ -9,7 +9,7 @@ import threading
 import time
 from pathlib import Path
 
-from botanu.store import open_store
+from botanu.engine.store import open_store
 
 from .conftest import export
 

@@ -11,11 +11,11 @@ from starlette.testclient import TestClient
 
 from botanu.engine.ingest import OTLPDecodeError, RawSpan
 from botanu.engine.service import default_pricer
+from botanu.engine.store.duckdb.store import DuckDBStore
 from botanu.serve.app import create_app
 from botanu.serve.journal import Journal
 from botanu.serve.pipeline import Pipeline
 from botanu.serve.preparing import KIND_JSON, KIND_PROTOBUF, check_export, decode_export
-from botanu.store.duckdb_store import DuckDBStore
 
 from .conftest import export
 

@@ -10,10 +10,10 @@ import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from botanu.engine.service import default_pricer
+from botanu.engine.store.duckdb.store import DuckDBStore
 from botanu.serve.journal import Journal
 from botanu.serve.pipeline import Pipeline
 from botanu.serve.preparing import KIND_PROTOBUF
-from botanu.store.duckdb_store import DuckDBStore
 
 from .conftest import export
 

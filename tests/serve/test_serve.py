@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from botanu.cli.main import cli
-from botanu.store import open_store
+from botanu.engine.store import open_store
 
 from .conftest import export
 

@@ -7,8 +7,8 @@ import json
 
 import click
 
-from botanu.store import Store, StoreError, open_store, store_path
-from botanu.store.remote import RemoteStore
+from botanu.engine.store import Store, StoreError, open_store, store_path
+from botanu.engine.store.remote import RemoteStore
 
 __all__ = ["served", "store_for"]
 

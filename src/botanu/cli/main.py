@@ -14,8 +14,8 @@ from botanu.cli._stores import store_for
 from botanu.cli.outcome import outcome
 from botanu.cli.render import emit, emit_report
 from botanu.cli.value import value
+from botanu.engine.store import QueryResult, Store, StoreError, is_clickhouse, store_path
 from botanu.exceptions import BotanuError
-from botanu.store import QueryResult, Store, StoreError, is_clickhouse, store_path
 
 _FORMATS = click.Choice(["table", "json", "csv"])
 
@@ -200,7 +200,7 @@ def price(
     until_ns = _day_ns(until, "--until") if until else _day_ns("-1d", "--until")
     if until_ns <= since_ns:
         raise click.BadParameter("--until must be after --since")
-    from botanu.store.base import DayPriced
+    from botanu.engine.store.base import DayPriced
 
     def report_day(day: DayPriced) -> None:
         rollup = "rollup rebuilt" if day.rebuilt else "rollup current"

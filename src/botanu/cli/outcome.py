@@ -13,8 +13,8 @@ import click
 
 from botanu import semconv
 from botanu.cli._stores import served
+from botanu.engine.store import StoreError, open_store
 from botanu.exceptions import BotanuWarning
-from botanu.store import StoreError, open_store
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import TracerProvider

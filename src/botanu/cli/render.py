@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from botanu.store import QueryResult
+from botanu.engine.store import QueryResult
 
 if TYPE_CHECKING:
     from botanu.engine.costing import OutcomeCost

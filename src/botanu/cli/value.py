@@ -11,8 +11,8 @@ import click
 
 from botanu.cli._stores import store_for
 from botanu.cli.render import emit
-from botanu.store import QueryResult, StoreError
-from botanu.store.base import checked_valuation
+from botanu.engine.store import QueryResult, StoreError
+from botanu.engine.store.base import checked_valuation
 
 __all__ = ["value"]
 

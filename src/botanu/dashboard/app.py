@@ -22,8 +22,8 @@ from starlette.routing import Route
 from botanu.dashboard import _layout, _pages
 from botanu.dashboard._format import plain
 from botanu.engine import reports
+from botanu.engine.store import Store, StoreError
 from botanu.exceptions import QueryBusy, QueryRefused
-from botanu.store import Store, StoreError
 
 __all__ = ["StoreProblem", "create_dashboard", "dashboard_routes"]
 

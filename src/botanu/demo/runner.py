@@ -21,7 +21,7 @@ def run_demo(store_path: str | None = None) -> tuple[str, dict[str, int]]:
     """Run the workload into a fresh store; returns its path and what was run."""
     import openai
 
-    from botanu.store import open_store
+    from botanu.engine.store import open_store
 
     path = Path(store_path or DEMO_STORE)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 from decimal import Context, Decimal
 from typing import Any, Literal
 
-from botanu.store import Store
+from botanu.engine.store import Store
 
 __all__ = ["DIMENSIONS", "VALUE_HINT", "OutcomeCost", "cost_per_outcome", "value_notes"]
 

@@ -15,7 +15,7 @@ from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from botanu.engine.ingest import RawSpan
 from botanu.engine.service import default_pricer, ingest_payloads
-from botanu.store import Store, open_store
+from botanu.engine.store import Store, open_store
 
 __all__ = ["LocalStoreExporter", "raw_span"]
 

@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from botanu.engine.costing import Dimension, OutcomeCost, cost_per_outcome, value_notes
-from botanu.store import Store
+from botanu.engine.store import Store
 
 __all__ = [
     "CLI_RUN_COLUMNS",

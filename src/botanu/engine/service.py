@@ -24,7 +24,7 @@ from botanu.engine.prepare import (
     price_records,
 )
 from botanu.engine.pricing import Pricer
-from botanu.store import Store, StoreError
+from botanu.engine.store import Store, StoreError
 
 __all__ = [
     "BATCH_SPANS",

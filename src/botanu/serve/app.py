@@ -26,13 +26,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
 from botanu.engine.ingest import OTLPDecodeError
+from botanu.engine.store import StoreError
+from botanu.engine.store.base import checked_valuation
+from botanu.engine.store.duckdb.store import DuckDBStore
 from botanu.serve.guard import only_addressed_to
 from botanu.serve.pipeline import Pipeline
 from botanu.serve.preparing import KIND_JSON, KIND_PROTOBUF, check_export
 from botanu.serve.reading import QueryBusy, ServedReads
-from botanu.store import StoreError
-from botanu.store.base import checked_valuation
-from botanu.store.duckdb_store import DuckDBStore
 
 __all__ = ["create_app"]
 

@@ -35,10 +35,10 @@ from typing import Any
 from botanu.engine.ingest import OTLPDecodeError
 from botanu.engine.pricing import Pricer
 from botanu.engine.service import BATCH_SPANS, NORMALIZE_SPANS, join_rows
+from botanu.engine.store.duckdb.store import DuckDBStore
 from botanu.exceptions import StoreFault
 from botanu.serve.journal import Journal, Position, open_private
 from botanu.serve.preparing import Export, Preparer, check_export, decode_export
-from botanu.store.duckdb_store import DuckDBStore
 
 __all__ = ["Pipeline", "Stats"]
 

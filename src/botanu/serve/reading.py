@@ -19,9 +19,9 @@ from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
+from botanu.engine.store import QueryResult
+from botanu.engine.store.duckdb.store import DuckDBStore
 from botanu.exceptions import QueryBusy, QueryInterrupted, QueryRefused
-from botanu.store import QueryResult
-from botanu.store.duckdb_store import DuckDBStore
 
 __all__ = ["QueryBusy", "QueryRefused", "ServedReads", "lock_down"]
 

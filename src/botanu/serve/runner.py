@@ -76,12 +76,12 @@ def build_app(config: ServeConfig) -> Any:
     """The app for `config`, its store and journal opened (the pipeline starts with it)."""
     from botanu._cores import usable_cores
     from botanu.engine.service import default_pricer
+    from botanu.engine.store.duckdb.store import DuckDBStore
     from botanu.serve.app import create_app
     from botanu.serve.journal import Journal
     from botanu.serve.pipeline import Pipeline
     from botanu.serve.preparing import default_workers
     from botanu.serve.reading import ServedReads, lock_down
-    from botanu.store.duckdb_store import DuckDBStore
 
     workers = default_workers() if config.workers is None else config.workers
     # the workers keep their cores busy: DuckDB threads beyond the rest would only spin

@@ -25,7 +25,7 @@ from botanu.engine.pricing._bulk import BulkPricer
 from botanu.engine.pricing._currency import MAX_EXCHANGE_RATES
 from botanu.engine.records import SpanRecord, stored_money
 from botanu.engine.service import ingest_payloads
-from botanu.store import open_store
+from botanu.engine.store import open_store
 
 UTC = timezone.utc
 HERE = Path(__file__).parent

@@ -18,7 +18,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from botanu.store.base import QueryResult, StoreError, checked_valuation
+from botanu.engine.store.base import QueryResult, StoreError, checked_valuation
 
 __all__ = ["RemoteStore"]
 

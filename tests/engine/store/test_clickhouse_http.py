@@ -25,8 +25,8 @@ from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 from botanu import botanu_workflow, emit_outcome, track_llm_call
 from botanu.engine.costing import DIMENSIONS, cost_per_outcome
 from botanu.engine.ingest import decode_protobuf
-from botanu.store import StoreError, open_store
-from botanu.store.clickhouse_job import price_days
+from botanu.engine.store import StoreError, open_store
+from botanu.engine.store.clickhouse.job import price_days
 
 # --- a ClickHouse HTTP server answered by chDB ---------------------------------------------
 # Enough of https://clickhouse.com/docs/interfaces/http for clickhouse-connect's HttpClient:

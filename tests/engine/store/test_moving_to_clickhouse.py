@@ -14,7 +14,7 @@ from botanu import semconv as sc
 from botanu.cli import cli
 from botanu.engine.ingest import RawSpan
 
-ROOT = Path(__file__).resolve().parent.parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 SECTION = (ROOT / "README.md").read_text().split("## Moving to ClickHouse", 1)[1].split("\n## ")[0]
 
 

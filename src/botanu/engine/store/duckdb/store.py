@@ -27,8 +27,8 @@ from botanu.engine.records import (
     stored_money,
 )
 from botanu.engine.resolutions import resolutions
-from botanu.store._rollup import merge_sql, rollup_sql
-from botanu.store.base import (
+from botanu.engine.store._rollup import merge_sql, rollup_sql
+from botanu.engine.store.base import (
     QueryInterrupted,
     QueryResult,
     StoreError,
@@ -42,14 +42,14 @@ _COST_FIELDS = [f.name for f in dataclasses.fields(CostLine)]
 
 def _sql_files() -> list[tuple[str, str]]:
     """(name, text) of the numbered migration files, in order."""
-    folder = resources.files("botanu.store") / "sql" / "duckdb"
+    folder = resources.files(__package__) / "sql"
     names = sorted(p.name for p in folder.iterdir() if p.name[:4].isdigit())
     return [(name, (folder / name).read_text(encoding="utf-8")) for name in names]
 
 
 @cache
 def _sql(name: str) -> str:
-    return (resources.files("botanu.store") / "sql" / "duckdb" / name).read_text(encoding="utf-8")
+    return (resources.files(__package__) / "sql" / name).read_text(encoding="utf-8")
 
 
 def _views_sql() -> str:

@@ -20,7 +20,7 @@ import pytest
 
 from botanu.engine.ingest import RawSpan
 
-ROOT = Path(__file__).resolve().parent.parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 _COLUMNS = """
     Timestamp DateTime64(9) CODEC(Delta(8), ZSTD(1)),
     TraceId String CODEC(ZSTD(1)),

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from botanu.store.base import QueryResult, Store, StoreError
+from botanu.engine.store.base import QueryResult, Store, StoreError
 
 __all__ = [
     "DEFAULT_STORE",
@@ -52,12 +52,12 @@ def open_store(url: str | None = None, *, read_only: bool = False) -> Store:
     for `clickhouse://user@host:8123/db` and `chdb:///folder` (see `ClickHouseStore`)."""
     target = url or os.environ.get("BOTANU_STORE")
     if is_clickhouse(target):
-        from botanu.store.clickhouse_store import ClickHouseStore
+        from botanu.engine.store.clickhouse.store import ClickHouseStore
 
         return ClickHouseStore(str(target), read_only=read_only)
     path = store_path(url)
     if path != ":memory:" and read_only and not Path(path).exists():
         raise StoreError(f"no store at {path}: ingest spans first (botanu ingest or botanu demo)")
-    from botanu.store.duckdb_store import DuckDBStore
+    from botanu.engine.store.duckdb.store import DuckDBStore
 
     return DuckDBStore(path, read_only=read_only)

@@ -97,7 +97,7 @@ LEFT JOIN cost_lines c ON c.trace_id = s.trace_id AND c.span_id = s.span_id;
 DROP TABLE cost_lines;
 DROP TABLE spans;
 
--- One row per run, kept current by every write (store/_rollup.py): reports read ~1 row per
+-- One row per run, kept current by every write (engine/store/_rollup.py): reports read ~1 row per
 -- run instead of aggregating every span. `own_*` come from the run's own span, `any_*`
 -- from any of its spans (for runs whose run span has not arrived).
 CREATE TABLE run_rollup (

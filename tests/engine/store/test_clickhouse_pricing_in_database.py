@@ -14,8 +14,8 @@ from botanu.engine.batch import SCALAR_FIELDS
 from botanu.engine.ingest import RawSpan
 from botanu.engine.records import COST_COLUMNS
 from botanu.engine.service import default_pricer, prepare_spans
-from botanu.store import open_store
-from botanu.store.clickhouse_job import price_days, raw_spans
+from botanu.engine.store import open_store
+from botanu.engine.store.clickhouse.job import price_days, raw_spans
 
 DAY0 = 1_793_491_200_000_000_000  # 2026-11-01T00:00:00Z
 DAY_NS = 86_400 * 10**9

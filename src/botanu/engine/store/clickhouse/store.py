@@ -2,10 +2,10 @@
 exporter fills, read as the exporter writes it.
 
 botanu never alters the exporter's traces table. Beside it, it keeps its own tables
-(sql/clickhouse/tables.sql): `botanu_spans`, one row per span the pricing job has seen
+(sql/tables.sql beside it): `botanu_spans`, one row per span the pricing job has seen
 (the span as botanu's engine reads it, with its cost line); `botanu_run_rollup`, one
 row per UTC day and run, rebuilt a day at a time; valuations; and views with the DuckDB
-store's names and columns. `botanu price` (clickhouse_job.py) prices what is new.
+store's names and columns. `botanu price` (job.py) prices what is new.
 
 Everything goes through clickhouse-connect's `Client`: `clickhouse://` URLs speak HTTP
 to a server, `chdb://` URLs run the same client on the in-process engine chDB.
@@ -31,11 +31,11 @@ from botanu.engine.records import (
     stored_money,
 )
 from botanu.engine.resolutions import resolutions
-from botanu.store._clickhouse_pricing import QuotesFor, drop_stage, price_day
-from botanu.store._rollup import day_merge_sql, day_rollup_sql
-from botanu.store.base import DayPriced, QueryResult, StoreError, checked_valuation
-from botanu.store.clickhouse_job import price_days
-from botanu.store.clickhouse_url import ClickHouseURL, parse_clickhouse_url
+from botanu.engine.store._rollup import day_merge_sql, day_rollup_sql
+from botanu.engine.store.base import DayPriced, QueryResult, StoreError, checked_valuation
+from botanu.engine.store.clickhouse._pricing import QuotesFor, drop_stage, price_day
+from botanu.engine.store.clickhouse.job import price_days
+from botanu.engine.store.clickhouse.url import ClickHouseURL, parse_clickhouse_url
 
 __all__ = ["ClickHouseStore"]
 
@@ -80,7 +80,7 @@ _TRACES_IN = "Timestamp >= {lo:DateTime64(9, 'UTC')} AND Timestamp < {hi:DateTim
 
 @cache
 def _sql(name: str) -> str:
-    folder = resources.files("botanu.store") / "sql" / "clickhouse"
+    folder = resources.files(__package__) / "sql"
     return (folder / name).read_text(encoding="utf-8")
 
 
@@ -189,7 +189,7 @@ class ClickHouseStore:
 
     def price_in_database(self, day: date, quotes_for: QuotesFor, *, again: bool = False) -> Any:
         """Price the spans of `day` botanu has not priced yet (every span of it when
-        `again`) inside ClickHouse (`_clickhouse_pricing`); returns how many spans there
+        `again`) inside ClickHouse (`_pricing.py`); returns how many spans there
         were and the spans left to the pricer in Python (as `pending_spans` gives them).
         The caller stores those, then calls `end_pricing(day)`."""
         lo, hi = _day_bounds(day)

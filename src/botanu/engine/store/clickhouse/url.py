@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from botanu.store.base import StoreError
+from botanu.engine.store.base import StoreError
 
 __all__ = ["ClickHouseURL", "parse_clickhouse_url"]
 

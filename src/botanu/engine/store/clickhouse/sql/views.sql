@@ -1,5 +1,5 @@
 -- The views every report reads, with the DuckDB store's names, columns and values
--- (store/sql/duckdb/views.sql). Recreated when botanu's schema version changes.
+-- (engine/store/duckdb/sql/views.sql). Recreated when botanu's schema version changes.
 -- Statements are separated by ";\n"; __DB__ is the quoted database. Every view carries
 -- prefer_column_name_to_alias, so `sum(total_cost) AS total_cost` reads the column.
 

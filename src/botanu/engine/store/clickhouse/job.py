@@ -3,7 +3,7 @@ priced yet, a UTC day at a time.
 
 Each day: the day's new spans (an anti-join against what botanu keeps) are normalized
 and priced inside the database with the engine's own declarations and quotes (see
-store/_clickhouse_pricing.py); the few spans SQL cannot price exactly come back and are
+_pricing.py beside it); the few spans SQL cannot price exactly come back and are
 priced here by the same pricer; then the day's run rollup is rebuilt. Rerunning is safe
 at any point: stored spans are not read again, and a day whose spans changed since its
 rollup was built is rebuilt. Workers share a backfill by taking every K-th day
@@ -26,7 +26,7 @@ from botanu.engine.prepare import (
 )
 from botanu.engine.pricing import Pricer
 from botanu.engine.pricing._bulk import bulk_pricer
-from botanu.store.base import DayPriced
+from botanu.engine.store.base import DayPriced
 
 __all__ = ["DayPriced", "PricingStore", "price_days", "raw_spans"]
 

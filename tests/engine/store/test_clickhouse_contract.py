@@ -16,9 +16,9 @@ from botanu import botanu_workflow, emit_outcome, resolve_outcome, track_llm_cal
 from botanu.engine.costing import DIMENSIONS, VALUE_HINT, cost_per_outcome, value_notes
 from botanu.engine.ingest import decode_protobuf
 from botanu.engine.service import ingest_payloads
+from botanu.engine.store import open_store
+from botanu.engine.store.clickhouse.job import price_days
 from botanu.integrations.tenacity import botanu_retry
-from botanu.store import open_store
-from botanu.store.clickhouse_job import price_days
 from botanu.tracking.data import (
     track_db_operation,
     track_messaging_operation,

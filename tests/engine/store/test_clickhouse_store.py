@@ -14,9 +14,9 @@ from botanu import semconv as sc
 from botanu.cli import cli
 from botanu.engine.ingest import RawSpan
 from botanu.engine.service import default_pricer, prepare_spans
-from botanu.store import StoreError, open_store
-from botanu.store.clickhouse_job import price_days
-from botanu.store.clickhouse_url import parse_clickhouse_url
+from botanu.engine.store import StoreError, open_store
+from botanu.engine.store.clickhouse.job import price_days
+from botanu.engine.store.clickhouse.url import parse_clickhouse_url
 
 DAY0 = 1_793_491_200_000_000_000  # 2026-11-01T00:00:00Z
 DAY_NS = 86_400 * 10**9
