@@ -111,7 +111,7 @@ def test_a_span_twice_in_one_write_is_stored_once():
 
 def test_a_store_made_by_an_older_botanu_is_migrated_with_its_costs(tmp_path):
     path = str(tmp_path / "old.duckdb")
-    folder = resources.files("botanu.engine.store") / "sql" / "duckdb"
+    folder = resources.files("botanu.engine.store.duckdb") / "sql"
     con = duckdb.connect(path)
     con.execute("CREATE TABLE botanu_migrations (name VARCHAR PRIMARY KEY, applied_at TIMESTAMP)")
     for name in ("0001_spans.sql", "0002_cost_lines.sql"):
