@@ -22,13 +22,9 @@ from pathlib import Path
 from botanu.engine.costing import cost_per_outcome
 from botanu.engine.ingest import RawSpan
 from botanu.engine.ingest.columnar import normalize_batch
+from botanu.engine.prepare import BATCH_SPANS, cycle_collector_paused, default_pricer
 from botanu.engine.pricing._bulk import bulk_pricer
-from botanu.engine.service import (
-    BATCH_SPANS,
-    _cycle_collector_paused,
-    default_pricer,
-    ingest_payloads,
-)
+from botanu.engine.service import ingest_payloads
 from botanu.engine.store import open_store
 
 T0 = 1_793_534_400_000_000_000  # 2026-11-01
@@ -110,7 +106,7 @@ def bench_ingest(count: int, rounds: int, folder: Path) -> None:
     # the same spans stage by stage, into a fresh store
     raws = raw_spans(count)
     bulk = bulk_pricer(pricer)
-    with open_store(str(folder / "stages.duckdb")) as store, _cycle_collector_paused():
+    with open_store(str(folder / "stages.duckdb")) as store, cycle_collector_paused():
         t0 = time.perf_counter()
         batch = normalize_batch(raws)
         t1 = time.perf_counter()

@@ -1,7 +1,7 @@
 """One group of `normalize_batch`: spans with the same attribute keys, normalized a
-column at a time into Arrow arrays, reading the same attributes in the same order as
-`normalize`. A column of one clean type takes the vectorised path; any other goes
-through `normalize`'s converters value by value, so the result is the same.
+column at a time into Arrow arrays from the declarations in `fields`. A column of one
+clean type takes the vectorised path; any other goes through the readers of `fields`
+value by value. A value beyond its field's bound is dropped and noted on its span.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from itertools import chain
 from typing import Any
 
 from botanu import semconv as sc
-from botanu.engine.ingest.bounds import FIELD_BOUNDS
+from botanu.engine.ingest.bounds import FIELD_BOUNDS, note
 from botanu.engine.ingest.fields import (
     LLM_PROVIDER_KEYS,
     MESSAGE_OPERATIONS,
@@ -104,7 +104,7 @@ def _as_count(column: _Column) -> Array:
         if pc.min(column.array).as_py() < 0:
             return pc.if_else(pc.less(column.array, 0), pa.scalar(None, pa.int64()), column.array)
         return column.array
-    return pa.array([read_count(v) for v in column.values], pa.int64())
+    return pa.array([_held(read_count(v)) for v in column.values], pa.int64())
 
 
 def each(convert: Callable[[Any], Any], kind: str) -> Callable[[_Column], Array]:
@@ -130,6 +130,16 @@ class Group:
         width = len(keys)
         self.columns = {key: _Column(flat[j::width]) for j, key in enumerate(keys)}
         self.resource_environment = env
+        self.attributes = attributes
+        # span (row) -> attribute -> why its value was dropped
+        self.dropped: dict[int, dict[str, str]] = {}
+
+    def subset(self, rows: Sequence[int]) -> Group:
+        """The group's spans at `rows` (in that order), as a group of their own."""
+        import pyarrow as pa
+
+        env = self.resource_environment.take(pa.array(rows, pa.int64()))
+        return Group(self.keys, [self.attributes[row] for row in rows], env)
 
     def first(self, convert: Callable[[_Column], Array], *keys: str) -> Array | None:
         """`convert` of the first of `keys` that is not None on each span (`_first`)."""
@@ -150,8 +160,28 @@ class Group:
         return self.first(_as_count, *keys)
 
     def read(self, field: Field) -> Array | None:
-        """A field of the table in `fields`, as `normalize` reads it."""
-        return self.first(_READS[field.read], *field.keys)
+        """A field of the table in `fields`, as `normalize` reads it: a value beyond the
+        field's bound is dropped, and `dropped` notes it on its span."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        values = self.first(_READS[field.read], *field.keys)
+        bound = FIELD_BOUNDS.get(field.name)
+        if values is None or bound is None or values.null_count == len(values):
+            return values
+        extremes = pc.min_max(values)
+        if extremes["max"].as_py() <= bound and extremes["min"].as_py() >= -bound:
+            return values
+        beyond = pc.fill_null(pc.greater(pc.abs(values), pa.scalar(bound, values.type)), False)
+        for row in pc.indices_nonzero(beyond).to_pylist():
+            # the attribute the value came from: the first of the field's that is there
+            key, value = next(
+                (k, self.columns[k].values[row])
+                for k in field.keys
+                if k in self.columns and self.columns[k].values[row] is not None
+            )
+            self.dropped.setdefault(row, {})[key] = note(key, value, bound)
+        return pc.if_else(beyond, pa.scalar(None, values.type), values)
 
     def entries(self) -> Array:
         """The attributes column: each span's (key, value) entries in the dict's order,
@@ -175,23 +205,37 @@ class Group:
         source = pc.add(pc.multiply(column, size), row)
         texts = pa.concat_arrays([self.columns[k].text() for k in keys])
         names = pc.take(pa.array(keys, pa.string()), column)
-        return entry_list(offsets, names, pc.take(texts, source))
+        entries = entry_list(offsets, names, pc.take(texts, source))
+        return self._noted(entries) if self.dropped else entries
+
+    def _noted(self, entries: Array) -> Array:
+        """`entries` less the values `dropped` took out of their spans, and the note of
+        each (joined to a note the span already had) under `botanu.ingest.note`."""
+        import pyarrow as pa
+
+        from botanu.engine.batch import entry_list
+
+        rows = entries.to_pylist()
+        for row, dropped in self.dropped.items():
+            texts = {e["key"]: e["value"] for e in rows[row] if e["key"] not in dropped}
+            notes = "; ".join(dropped.values())
+            earlier = texts.get(sc.INGEST_NOTE)
+            texts[sc.INGEST_NOTE] = f"{earlier}; {notes}" if earlier else notes
+            rows[row] = [{"key": k, "value": v} for k, v in texts.items()]
+        offsets = [0]
+        for row_entries in rows:
+            offsets.append(offsets[-1] + len(row_entries))
+        flat = [e for row_entries in rows for e in row_entries]
+        return entry_list(
+            pa.array(offsets, pa.int32()),
+            pa.array([e["key"] for e in flat], pa.string()),
+            [e["value"] for e in flat],
+        )
 
     def fields(self, usage: Callable[[Group], Fields | None]) -> Fields | None:
         """Every field read from attributes, `usage` giving the category and what the
-        spans used; None when the spans differ in category, or a value is beyond its
-        bound (`normalize` drops it and says so, span by span)."""
-        import pyarrow as pa
-
-        try:
-            fields = self._fields(usage)
-        except (OverflowError, pa.ArrowInvalid):  # beyond any bound, surely
-            return None
-        if fields is None or _beyond_bounds(fields):
-            return None
-        return fields
-
-    def _fields(self, usage: Callable[[Group], Fields | None]) -> Fields | None:
+        spans used; None when the spans differ in category (`split` them first)."""
+        self.dropped = {}
         fields: Fields = {f.name: self.read(f) for f in SPAN_FIELDS}
         own = self.text(sc.ENVIRONMENT)
         fields["environment"] = _coalesce(own, self.resource_environment)
@@ -236,18 +280,15 @@ class Group:
         return pc.take(spelled, encoded.indices)
 
 
-def _beyond_bounds(fields: dict[str, Array | None]) -> bool:
-    """Whether any value of a bounded field is beyond its bound (a min/max a column)."""
-    import pyarrow.compute as pc
+# what an Arrow column holds of a number beyond it: still beyond every bound, so dropped
+_HELD = 2**62
 
-    for name, bound in FIELD_BOUNDS.items():
-        array = fields.get(name)
-        if array is None or array.null_count == len(array):
-            continue
-        extremes = pc.min_max(array)
-        if extremes["max"].as_py() > bound or extremes["min"].as_py() < -bound:
-            return True
-    return False
+
+def _held(value: Any) -> Any:
+    """A number as its column can hold it (one beyond 2^62 is beyond every bound)."""
+    if value is not None and abs(value) > _HELD:
+        return type(value)(_HELD if value > 0 else -_HELD)
+    return value
 
 
 def _reported(column: _Column) -> Array:
@@ -255,7 +296,7 @@ def _reported(column: _Column) -> Array:
 
     from botanu.engine.records import stored_money
 
-    values = [stored_money(read_money(v)) for v in column.values]
+    values = [stored_money(_held(read_money(v))) for v in column.values]
     return pa.array(values, pa.decimal128(38, 18))
 
 

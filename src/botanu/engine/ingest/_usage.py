@@ -1,6 +1,6 @@
-"""`normalize._fill_usage` for a group of spans: the category and what the spans used,
-as Arrow arrays. The first category that every span of the group has wins; a group whose
-spans differ is left to `normalize` (None).
+"""What a group of spans used, as Arrow arrays: the category (the first of LLM call,
+database, storage, messaging that a span shows, else other) and the fields of that
+category. A group whose spans differ in category is split first (`categories`).
 """
 
 from __future__ import annotations
@@ -15,22 +15,55 @@ from botanu.engine.ingest.fields import (
     LLM_INPUT_KEYS,
     LLM_MODEL_KEYS,
     LLM_OUTPUT_KEYS,
+    Field,
 )
 
 if TYPE_CHECKING:
     from botanu.engine.ingest._group import Group
 
-__all__ = ["usage_fields"]
+__all__ = ["categories", "usage_fields"]
 
 Array = Any
 Fields = dict[str, Array | None]
 
 
+_TOKENS_IN = Field("input_tokens", LLM_INPUT_KEYS, "count")
+_TOKENS_OUT = Field("output_tokens", LLM_OUTPUT_KEYS, "count")
+
+
+def categories(group: Group) -> list[str]:
+    """The category of each span of the group (by the same rules, row by row)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    def shown(*columns: Array | None) -> Array:
+        found = pa.repeat(pa.scalar(False), group.size)
+        for column in columns:
+            if column is not None:
+                found = pc.or_(found, pc.is_valid(column))
+        return found
+
+    llm = shown(
+        group.provider(), group.text(*LLM_MODEL_KEYS), group.read(_TOKENS_IN),
+        group.read(_TOKENS_OUT),
+    )  # fmt: skip
+    tests = [
+        ("llm", llm),
+        ("db", shown(group.text(*DB_SYSTEM_KEYS))),
+        ("storage", shown(group.storage_system())),
+        ("messaging", shown(group.text(sc.MESSAGING_SYSTEM))),
+    ]
+    names = ["other"] * group.size
+    for row in range(group.size):
+        names[row] = next((name for name, mask in tests if mask[row].as_py()), "other")
+    return names
+
+
 def usage_fields(group: Group) -> Fields | None:
     provider = group.provider()
     model = group.text(*LLM_MODEL_KEYS)
-    tokens_in = group.count(*LLM_INPUT_KEYS)
-    tokens_out = group.count(*LLM_OUTPUT_KEYS)
+    tokens_in = group.read(_TOKENS_IN)
+    tokens_out = group.read(_TOKENS_OUT)
     found = _every(provider, model, tokens_in, tokens_out)
     if found:
         return _llm(group, provider, model, tokens_in, tokens_out)

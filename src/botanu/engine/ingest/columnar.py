@@ -1,10 +1,11 @@
-"""The columnar twin of `normalize`: a batch of raw spans straight into Arrow columns.
+"""Normalizing: a batch of raw spans straight into Arrow columns (`normalize` is this on
+one span).
 
 Spans whose attributes have the same keys in the same order (one instrumentation, one
 kind of call) form a group, normalized a column at a time: a column of one clean type
-goes to Arrow as it is, anything else through `normalize`'s own converters, and a group
-whose spans differ in category is normalized span by span. Same result as `normalize`,
-field by field; rows come out grouped and `SpanBatch.order` says from where.
+goes to Arrow as it is, anything else through the readers of `fields` value by value. A
+group whose spans differ in category is split by category first. Rows come out grouped
+and `SpanBatch.order` says from where.
 """
 
 from __future__ import annotations
@@ -16,11 +17,10 @@ from operator import attrgetter
 from typing import Any
 
 from botanu import semconv as sc
-from botanu.engine.batch import SCALAR_FIELDS, SpanBatch, attribute_entries, typed_array
+from botanu.engine.batch import SCALAR_FIELDS, SpanBatch, typed_array
 from botanu.engine.ingest._group import Group, text_array
-from botanu.engine.ingest._usage import usage_fields
+from botanu.engine.ingest._usage import categories, usage_fields
 from botanu.engine.ingest.fields import read_text
-from botanu.engine.ingest.normalize import normalize
 from botanu.engine.ingest.otlp import RawSpan
 from botanu.engine.records import span_row_schema
 
@@ -67,30 +67,54 @@ def normalize_batch(raws: Sequence[RawSpan]) -> SpanBatch:
     entries: list[Any] = []
     schema = span_row_schema()
     start = 0
+    moved = list(range(total))  # where each row was before groups were split by category
     for keys, first_index in first.items():
         size = sizes[first_index]
         group = Group(keys, attributes[start : start + size], environment.slice(start, size))
-        fields = group.fields(usage_fields)
-        if fields is None:  # spans of different categories: one by one
-            records = [normalize(raw) for raw in raws[start : start + size]]
-            fields = {
-                name: typed_array(name, [getattr(r, name) for r in records]) for name in chunks
-            }
-            entries.append(attribute_entries(records))
-        else:
-            entries.append(group.entries())
-        for name, parts in chunks.items():
-            found = fields.get(name)
-            kind = schema.field(name).type
-            if found is None:
-                found = pa.nulls(size, kind)
-            elif found.type != kind:
-                found = found.cast(kind)
-            parts.append(found)
+        for rows, part, fields in _by_category(group):
+            if rows is not None:  # the group's spans, regrouped by category
+                order[start : start + size] = [order[start + row] for row in rows]
+                moved[start : start + size] = [moved[start + row] for row in rows]
+            entries.append(part.entries())
+            for name, parts in chunks.items():
+                found = fields.get(name)
+                kind = schema.field(name).type
+                if found is None:
+                    found = pa.nulls(part.size, kind)
+                elif found.type != kind:
+                    found = found.cast(kind)
+                parts.append(found)
         start += size
+    if moved != list(range(total)):  # the span's own fields follow their regrouped rows
+        taken = pa.array(moved, pa.int64())
+        arrays = {name: array.take(taken) for name, array in arrays.items()}
     for name, parts in chunks.items():
         arrays[name] = pa.concat_arrays(parts)
     return SpanBatch(total, arrays, pa.concat_arrays(entries), order)
+
+
+def _by_category(group: Group) -> list[tuple[list[int] | None, Group, Any]]:
+    """The group and its fields when its spans share a category; else one group per
+    category, with the group's rows in their new order (given once, on the first)."""
+    fields = group.fields(usage_fields)
+    if fields is not None:
+        return [(None, group, fields)]
+    names = categories(group)
+    rows = sorted(range(group.size), key=lambda row: _CATEGORY_ORDER[names[row]])
+    parts, at = [], 0
+    for name in sorted(set(names), key=_CATEGORY_ORDER.__getitem__):
+        count = names.count(name)
+        parts.append(group.subset(rows[at : at + count]))
+        at += count
+    out = []
+    for i, part in enumerate(parts):
+        found = part.fields(usage_fields)
+        assert found is not None  # one category
+        out.append((rows if i == 0 else None, part, found))
+    return out
+
+
+_CATEGORY_ORDER = {"llm": 0, "db": 1, "storage": 2, "messaging": 3, "other": 4}
 
 
 def _own_array(name: str, values: list[Any]) -> Any:

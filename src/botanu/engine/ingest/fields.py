@@ -1,7 +1,8 @@
 """What ingest reads from a span's attributes, declared once: each `SpanRecord` field with
 the attributes it is read from (botanu's names and the other conventions in use, in order
-of preference) and how a value is read. `normalize` (span by span) and the columnar path
-(`normalize_batch`) both read this table and these readers.
+of preference) and how a value is read. Normalizing (`normalize_batch`, and `normalize`,
+its batch of one) and the SQL that normalizes inside ClickHouse (`in_database`) both
+read this table and these readers.
 """
 
 from __future__ import annotations
