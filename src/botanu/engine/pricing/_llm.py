@@ -19,6 +19,7 @@ from genai_prices.types import (
     PriceContext,
     Provider,
     StartDateConstraint,
+    TimeOfDateConstraint,
     Usage,
 )
 
@@ -158,6 +159,28 @@ class LLMCatalog:
             return _lookup_miss(provider, model, unknown_provider=found == _UNKNOWN_PROVIDER)
         return found
 
+    def model_price(
+        self, provider: str | None, model: str, when: datetime, service_tier: str | None
+    ) -> ModelPrice | str:
+        """The catalog's price per token kind for every call of `model` at `when` (UTC)
+        in `service_tier`, or why it has none a key can hold: the catalog does not know
+        the model, or its price changes within the day (time-of-day prices)."""
+        found = self.lookup(provider, model)
+        if isinstance(found, str):
+            return found
+        catalog_provider, info = found
+        if _time_of_day(info):
+            return "prices change by time of day"
+        try:
+            return info.calc_price(
+                Usage(input_tokens=0, output_tokens=0),
+                catalog_provider,
+                genai_request_timestamp=when,
+                price_context=price_context(service_tier),
+            ).model_price
+        except ValueError as exc:
+            return str(exc)
+
     def price(self, record: SpanRecord, model: str, when: datetime) -> LLMPrice | str:
         """The catalog price of the span's tokens at `when`, or why it cannot be priced."""
         found = self.lookup(record.provider, model)
@@ -226,6 +249,12 @@ def select_llm_entry(
 
 _UNKNOWN = "model"
 _UNKNOWN_PROVIDER = "provider"
+
+
+def _time_of_day(info: ModelInfo) -> bool:
+    prices = info.prices if isinstance(info.prices, list) else []
+    constraints = [p.constraint for p in prices] + [v.constraint for v in info.price_variants or ()]
+    return any(isinstance(c, TimeOfDateConstraint) for c in constraints)
 
 
 def _no_such_provider(provider_id: str | None, exc: LookupError) -> bool:

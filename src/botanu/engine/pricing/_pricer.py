@@ -99,6 +99,11 @@ class Pricer:
         self._llm = LLMCatalog()
 
     @property
+    def llm(self) -> LLMCatalog:
+        """The genai-prices catalog this pricer prices LLM calls from."""
+        return self._llm
+
+    @property
     def catalog_version(self) -> str:
         """The genai-prices catalog in use: `genai-prices==<version>+sha256:<hash>`."""
         return self._llm.version

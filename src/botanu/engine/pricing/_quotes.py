@@ -14,10 +14,10 @@ from datetime import date, datetime, timezone
 from decimal import Context, Decimal
 from typing import Any
 
-from genai_prices.types import ModelPrice, Usage
+from genai_prices.types import ModelPrice
 
 from botanu.engine.pricing._currency import ExchangeRate, convert, split_note
-from botanu.engine.pricing._llm import price_context, select_llm_entry
+from botanu.engine.pricing._llm import select_llm_entry
 from botanu.engine.pricing._pricer import Pricer, not_billed_line
 from botanu.engine.pricing._rate_card import RateCardEntry
 from botanu.engine.pricing._rates import (
@@ -25,7 +25,6 @@ from botanu.engine.pricing._rates import (
     TokenRates,
     UnitRate,
     scaled,
-    time_of_day,
     token_rates,
 )
 from botanu.engine.pricing._resources import minimum_amount, select, unit_detail
@@ -198,21 +197,12 @@ class QuoteBook:
         else:
             if entry is not None and entry.multiplier is not None:
                 multiplier = entry.multiplier
-            found = pricer._llm.lookup(probe.provider, probe.model or "")
+            found = pricer.llm.model_price(
+                probe.provider, probe.model or "", when, probe.service_tier
+            )
             if isinstance(found, str):
                 return found
-            provider, info = found
-            if time_of_day(info):
-                return "prices change by time of day"
-            try:
-                model_price = info.calc_price(
-                    Usage(input_tokens=0, output_tokens=0),
-                    provider,
-                    genai_request_timestamp=when,
-                    price_context=price_context(probe.service_tier),
-                ).model_price
-            except ValueError as exc:
-                return str(exc)
+            model_price = found
         rates = token_rates(model_price, multiplier)
         return rates if isinstance(rates, str) else (rates, rate)
 

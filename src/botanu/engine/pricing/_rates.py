@@ -12,12 +12,12 @@ from decimal import Context, Decimal, Inexact, localcontext
 from math import gcd, lcm
 from typing import Any
 
-from genai_prices.types import ModelInfo, ModelPrice, TieredPrices, TimeOfDateConstraint
+from genai_prices.types import ModelPrice, TieredPrices
 
 from botanu.engine.pricing._currency import ExchangeRate, convert
 from botanu.engine.records import CostLine
 
-__all__ = ["Line", "TokenRates", "UnitRate", "scaled", "time_of_day", "token_rates"]
+__all__ = ["Line", "TokenRates", "UnitRate", "scaled", "token_rates"]
 
 _TOKEN_KEYS = ("input_mtok", "cache_read_mtok", "cache_write_mtok", "cache_write_1h_mtok")
 _PRICE_KEYS = (*_TOKEN_KEYS, "output_mtok")
@@ -163,12 +163,6 @@ def scaled(value: Decimal) -> int | None:
     except Inexact:
         return None
     return int(scaled) if scaled == scaled.to_integral_value(context=_WIDE) else None
-
-
-def time_of_day(info: ModelInfo) -> bool:
-    prices = info.prices if isinstance(info.prices, list) else []
-    constraints = [p.constraint for p in prices] + [v.constraint for v in info.price_variants or ()]
-    return any(isinstance(c, TimeOfDateConstraint) for c in constraints)
 
 
 def token_rates(model_price: ModelPrice, multiplier: Decimal) -> TokenRates | str:
