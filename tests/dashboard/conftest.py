@@ -19,13 +19,14 @@ from botanu.cli.main import cli
 from botanu.dashboard import create_dashboard
 from botanu.engine.records import CostLine, SpanRecord
 from botanu.engine.store import open_store
+from botanu.engine.store.reads import ViewReads
 
 EVIL = "<script>alert(1)</script>"
 EVIL_RUN_ID = f"run-{EVIL}/x?y#z"
 EVIL_AMOUNT = Decimal("0.012345678901234567")
 
 
-class LockedStore:
+class LockedStore(ViewReads):
     """The store the dashboard gets: one query at a time (a DuckDB connection must not be
     used from two threads at once, and Starlette runs the handlers in a thread pool)."""
 

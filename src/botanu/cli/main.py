@@ -251,7 +251,7 @@ def demo(store_url: str | None, as_json: bool) -> None:
     path, counts = run_demo(store_url)
     with store_for(path) as store:
         rows = cost_per_outcome(store, "workflow")
-        spans = store.query("SELECT count(*) FROM spans").rows[0][0]
+        spans = store.span_count()
     if as_json:
         report = {"store": path, "ran": counts, "rows": [r.as_json() for r in rows]}
         click.echo(json.dumps(report, indent=2))

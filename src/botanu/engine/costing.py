@@ -13,16 +13,12 @@ from decimal import Context, Decimal
 from typing import Any, Literal
 
 from botanu.engine.store import Store
+from botanu.engine.store.reads import REPORT_COLUMNS
 
 __all__ = ["DIMENSIONS", "VALUE_HINT", "OutcomeCost", "cost_per_outcome", "value_notes"]
 
 Dimension = Literal["workflow", "customer", "tenant", "value_type"]
-DIMENSIONS: dict[str, str] = {
-    "workflow": "workflow",
-    "customer": "customer_id",
-    "tenant": "tenant_id",
-    "value_type": "final_value_type",
-}
+DIMENSIONS: dict[str, str] = REPORT_COLUMNS  # dimension -> the events column
 
 
 # what a report says under its figures when a row's outcomes carry a value nobody priced
@@ -69,41 +65,13 @@ class OutcomeCost:
 
 
 def cost_per_outcome(store: Store, by: Dimension = "workflow") -> list[OutcomeCost]:
-    column = DIMENSIONS[by]
     valuations = _valuations(store)
     # one scan, grouped by value type as well so value is priced per type here (counts and
     # sums add up across a row's types); failures deliver no value. With no valuations the
-    # types are not read (~7% of the scan). Aliases unlike the columns they sum:
-    # ClickHouse resolves an alias before a column.
-    kind, keys = "NULL", column
-    if valuations:
-        kind = "final_value_type"
-        keys = column if column == kind else f"{column}, {kind}"
-    result = store.query(
-        f"""
-        SELECT {column} AS group_key,
-               {kind} AS value_kind,
-               count(*) AS n_events,
-               sum(attempts) AS n_runs,
-               count(*) FILTER (WHERE final_outcome = 'success') AS n_successes,
-               count(*) FILTER (WHERE final_outcome = 'pending') AS n_pending,
-               count(*) FILTER (WHERE outcome_resolved_at IS NOT NULL) AS n_late,
-               count(*) FILTER (WHERE final_outcome = 'success' AND total_cost IS NOT NULL)
-                   AS n_priced_successes,
-               count(*) FILTER (WHERE total_cost IS NULL) AS n_events_unpriced,
-               coalesce(sum(total_cost), 0) AS cost_sum,
-               coalesce(sum(priced_cost), 0) AS priced_sum,
-               coalesce(sum(wasted_cost), 0) AS wasted_sum,
-               sum(final_value_amount) FILTER (
-                   WHERE final_outcome IN ('success', 'partial') AND total_cost IS NOT NULL
-               ) AS value_units,
-               coalesce(sum(unpriced_spans), 0) AS n_unpriced
-        FROM events
-        GROUP BY {keys}
-        """
-    )
+    # types are not read (~7% of the scan).
+    rows_read = store.report_rows(by, value_types=bool(valuations))
     groups: dict[str | None, _Group] = {}
-    for row in result.rows:
+    for row in rows_read:
         groups.setdefault(row[0], _Group()).add(row[1:])
     rows = [group.finish(key, valuations) for key, group in groups.items()]
     rows.sort(key=lambda r: (-r.total_cost, r.key is None, r.key or ""))

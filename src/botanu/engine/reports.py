@@ -3,8 +3,8 @@ per view (overview, report, runs, one run, unpriced, prices), each returning pla
 values (Decimals, datetimes). The CLI's tables, the dashboard's pages and their JSON twins
 all render these, so they always carry the same numbers.
 
-Reads only through `Store.query` and `cost_per_outcome`; every value from a request reaches
-SQL as a parameter, never as text.
+Reads only through the store's named reads (`engine/store/reads.py`); every value from a
+request reaches SQL as a parameter there, never as text.
 """
 
 from __future__ import annotations
@@ -67,9 +67,7 @@ def overview(store: Store) -> dict[str, Any]:
     successes = sum(r.successful_events for r in rows)
     pending = sum(r.pending_events for r in rows)
     priced_successes = sum(r.priced_successes for r in rows)
-    unpriced_lines, cost_lines = store.query(
-        "SELECT count(*) FILTER (WHERE source = 'unpriced'), count(*) FROM cost_lines"
-    ).rows[0]
+    unpriced_lines, cost_lines = store.cost_line_counts()
     bucket, series = _series(store)
     # value and ROI over the workflows whose value is known (in USD)
     valued = [r for r in rows if r.value_delivered is not None]
@@ -108,25 +106,11 @@ def _series(store: Store) -> tuple[str, list[dict[str, Any]]]:
     """Cost per successful outcome per workflow and time bucket (by the event's first
     attempt): all attempts' cost over the successful events, None where none succeeded;
     only events whose cost is fully known count."""
-    first, last = store.query("SELECT min(started_at), max(started_at) FROM events").rows[0]
+    first, last = store.event_time_range()
     bucket = "day" if first is not None and last - first > _BUCKET_DAYS_FROM else "hour"
-    result = store.query(
-        """
-        SELECT workflow,
-               date_trunc(?, started_at) AS bucket,
-               count(*) AS events,
-               count(*) FILTER (WHERE final_outcome = 'success') AS successes,
-               count(*) FILTER (WHERE final_outcome = 'success' AND total_cost IS NOT NULL)
-                   AS priced_successes,
-               coalesce(sum(total_cost), 0) AS total_cost
-        FROM events
-        GROUP BY ALL
-        ORDER BY workflow NULLS FIRST, bucket
-        """,
-        [bucket],
-    )
+    result = store.event_series(bucket)
     series: dict[str | None, list[dict[str, Any]]] = {}
-    for workflow, start, events, successes, priced_successes, total in result.rows:
+    for workflow, start, events, successes, priced_successes, total in result:
         cost = Decimal(total)
         series.setdefault(workflow, []).append(
             {
@@ -181,22 +165,8 @@ class RunFilters:
 
 def run_list(store: Store, filters: RunFilters) -> list[dict[str, Any]]:
     """Runs, newest first, filtered."""
-    where, parameters = [], []
-    for column, value in (
-        ("workflow", filters.workflow),
-        ("customer_id", filters.customer),
-        ("outcome_status", filters.outcome),
-    ):
-        if value is not None:
-            where.append(f"{column} = ?")
-            parameters.append(value)
-    clause = f"WHERE {' AND '.join(where)}" if where else ""
-    result = store.query(
-        f"SELECT {', '.join(RUN_COLUMNS)} FROM runs {clause} "
-        "ORDER BY started_at DESC, run_id DESC LIMIT ?",
-        [*parameters, filters.limit],
-    )
-    runs = result.as_dicts()
+    wanted = {"workflow": filters.workflow, "customer": filters.customer}
+    runs = store.runs(RUN_COLUMNS, {**wanted, "outcome": filters.outcome}, filters.limit)
     _add_event_outcomes(store, runs)
     return runs
 
@@ -205,14 +175,7 @@ def _add_event_outcomes(store: Store, runs: list[dict[str, Any]]) -> None:
     """Each run's event outcome: the final one of its event and where it came from (a
     late outcome wins over the runs' own), with when it was resolved late."""
     ids = sorted({str(run["event_id"]) for run in runs if run["event_id"] is not None})
-    found: dict[tuple[Any, Any], tuple[Any, ...]] = {}
-    if ids:
-        rows = store.query(
-            "SELECT workflow, event_id, final_outcome, outcome_source, outcome_resolved_at "
-            f"FROM events WHERE event_id IN ({', '.join('?' * len(ids))})",
-            ids,
-        ).rows
-        found = {(row[0], row[1]): row[2:] for row in rows}
+    found = {(row[0], row[1]): row[2:] for row in store.event_outcomes(ids)}
     for run in runs:
         outcome, source, resolved_at = found.get(
             (run["workflow"], run["event_id"]), (None, None, None)
@@ -224,83 +187,23 @@ def _add_event_outcomes(store: Store, runs: list[dict[str, Any]]) -> None:
 
 def run_choices(store: Store) -> dict[str, list[str]]:
     """The values the run list's filters can take."""
-    choices = {}
-    for name, column in (
-        ("workflow", "workflow"),
-        ("customer", "customer_id"),
-        ("outcome", "outcome_status"),
-    ):
-        rows = store.query(
-            f"SELECT DISTINCT {column} FROM runs WHERE {column} IS NOT NULL ORDER BY 1"
-        ).rows
-        choices[name] = [str(row[0]) for row in rows]
-    return choices
-
-
-_SPAN_COLUMNS = (
-    "trace_id",
-    "span_id",
-    "parent_span_id",
-    "name",
-    "kind",
-    "service_name",
-    "status_code",
-    "start_ns",
-    "end_ns",
-    "category",
-    "provider",
-    "operation",
-    "request_model",
-    "response_model",
-    "system",
-    "input_tokens",
-    "output_tokens",
-    "cache_read_tokens",
-    "cache_write_tokens",
-    "reasoning_tokens",
-    "is_run_span",
-    "attributes",
-)
+    return {name: store.run_filter_values(name) for name in ("workflow", "customer", "outcome")}
 
 
 def run_detail(store: Store, run_id: str) -> dict[str, Any] | None:
     """One run: its row of `runs` with the run span's error type, its spans in start
     order, and the cost lines of those spans; None for an unknown run."""
-    found = store.query("SELECT * FROM runs WHERE run_id = ?", [run_id]).as_dicts()
-    if not found:
+    run = store.run_row(run_id)
+    if run is None:
         return None
-    run = found[0]
-    error = store.query(
-        "SELECT outcome_error_type FROM spans WHERE run_id = ? AND is_run_span LIMIT 1",
-        [run_id],
-    ).rows
-    run["outcome_error_type"] = error[0][0] if error else None
     _add_event_outcomes(store, [run])
-    spans = store.query(
-        f"SELECT {', '.join(_SPAN_COLUMNS)} FROM spans WHERE run_id = ? "
-        "ORDER BY start_ns, end_ns DESC, span_id",
-        [run_id],
-    ).as_dicts()
-    lines = store.query(
-        """
-        SELECT s.trace_id, s.span_id, s.name, c.category, s.provider,
-               coalesce(s.response_model, s.request_model, s.system) AS model,
-               c.amount, c.currency, c.source, c.catalog_version, c.matched_provider,
-               c.matched_model, c.effective_date, c.estimated, c.detail
-        FROM cost_lines c JOIN spans s USING (trace_id, span_id)
-        WHERE s.run_id = ?
-        ORDER BY s.start_ns, s.span_id
-        """,
-        [run_id],
-    )
-    return {"run": run, "spans": spans, "cost_lines": lines.as_dicts()}
+    spans, lines = store.run_spans(run_id), store.run_cost_lines(run_id)
+    return {"run": run, "spans": spans, "cost_lines": lines}
 
 
 def unpriced(store: Store) -> list[dict[str, Any]]:
     """The `unpriced` view, most spans first."""
-    return store.query(
-        "SELECT * FROM unpriced ORDER BY spans DESC, category, provider, model"
-    ).as_dicts()
+    return store.unpriced_groups()
 
 
 def price_rows(

@@ -21,6 +21,7 @@ from typing import Any
 
 from botanu.engine.store import QueryResult
 from botanu.engine.store.duckdb.store import DuckDBStore
+from botanu.engine.store.reads import ViewReads
 from botanu.exceptions import QueryBusy, QueryInterrupted, QueryRefused
 
 __all__ = ["QueryBusy", "QueryRefused", "ServedReads", "lock_down"]
@@ -47,7 +48,7 @@ def lock_down(store: DuckDBStore, *, memory_limit_mb: int) -> None:
         store.query(setting)
 
 
-class ServedReads:
+class ServedReads(ViewReads):
     """Read-only, bounded statements on `store` from any thread (each thread gets its own
     cursor). `query` serves the dashboard; `run` serves any statement (`/api/query`) and
     also says whether rows were cut. Each has its own slots, so statements sent to

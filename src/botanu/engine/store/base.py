@@ -10,6 +10,7 @@ from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from botanu.engine.records import CostLine, SpanRecord
+from botanu.engine.store.reads import ViewReads
 from botanu.exceptions import QueryInterrupted, StoreError
 
 if TYPE_CHECKING:
@@ -69,7 +70,10 @@ class QueryResult(NamedTuple):
         return [dict(zip(self.columns, row, strict=True)) for row in self.rows]
 
 
-class Store(Protocol):
+class Store(ViewReads, Protocol):
+    """A store: writes, valuations, pricing, the named reads (`ViewReads`) and `query`
+    (for `botanu sql` and `/api/query`)."""
+
     dialect: str
 
     def write(self, spans: Sequence[SpanRecord], cost_lines: Sequence[CostLine] = ()) -> int: ...

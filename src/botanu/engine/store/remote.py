@@ -19,6 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from botanu.engine.store.base import QueryResult, StoreError, checked_valuation
+from botanu.engine.store.reads import ViewReads
 
 __all__ = ["RemoteStore"]
 
@@ -34,7 +35,7 @@ _DECODE: dict[str, Callable[[str], Any]] = {
 _OWNED = "botanu serve owns this store: send spans to it over OTLP, or stop it to write directly"
 
 
-class RemoteStore:
+class RemoteStore(ViewReads):
     """Read-only store behind a `botanu serve` at `url`."""
 
     dialect = "duckdb"

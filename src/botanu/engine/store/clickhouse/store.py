@@ -36,6 +36,7 @@ from botanu.engine.store.base import DayPriced, QueryResult, StoreError, checked
 from botanu.engine.store.clickhouse._pricing import QuotesFor, drop_stage, price_day
 from botanu.engine.store.clickhouse.job import price_days
 from botanu.engine.store.clickhouse.url import ClickHouseURL, parse_clickhouse_url
+from botanu.engine.store.reads import ViewReads
 
 __all__ = ["ClickHouseStore"]
 
@@ -95,7 +96,7 @@ def _statements(text: str) -> list[str]:
     return out
 
 
-class ClickHouseStore:
+class ClickHouseStore(ViewReads):
     """A botanu store in a ClickHouse database beside the Collector's traces table."""
 
     dialect = "clickhouse"

@@ -34,6 +34,7 @@ from botanu.engine.store.base import (
     StoreError,
     checked_valuation,
 )
+from botanu.engine.store.reads import ViewReads
 
 __all__ = ["DuckDBStore"]
 
@@ -77,7 +78,7 @@ def _merge_rollup(con: Any, source: str) -> None:
     _run(con, "DROP TABLE _botanu_rollup")
 
 
-class DuckDBStore:
+class DuckDBStore(ViewReads):
     """A botanu store in one DuckDB file (or in memory with `path=":memory:"`)."""
 
     dialect = "duckdb"
