@@ -7,10 +7,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from botanu.engine.records import CostLine, SpanRecord
-from botanu.engine.store.reads import ViewReads
+from botanu.engine.store.reads import QueryResult, ViewReads
 from botanu.exceptions import QueryInterrupted, StoreError
 
 if TYPE_CHECKING:
@@ -60,14 +60,6 @@ class DayPriced:
     day: date
     spans: int  # spans priced this time
     rebuilt: bool  # whether the day's run rollup was rebuilt
-
-
-class QueryResult(NamedTuple):
-    columns: list[str]
-    rows: list[tuple[Any, ...]]
-
-    def as_dicts(self) -> list[dict[str, Any]]:
-        return [dict(zip(self.columns, row, strict=True)) for row in self.rows]
 
 
 class Store(ViewReads, Protocol):

@@ -9,10 +9,7 @@ read it must. Every value from a caller reaches SQL as a parameter, never as tex
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Protocol
-
-if TYPE_CHECKING:
-    from botanu.engine.store.base import QueryResult
+from typing import Any, NamedTuple, Protocol
 
 __all__ = ["REPORT_COLUMNS", "RUN_FILTERS", "ViewReads"]
 
@@ -49,6 +46,14 @@ _SPAN_COLUMNS = (
     "is_run_span",
     "attributes",
 )
+
+
+class QueryResult(NamedTuple):
+    columns: list[str]
+    rows: list[tuple[Any, ...]]
+
+    def as_dicts(self) -> list[dict[str, Any]]:
+        return [dict(zip(self.columns, row, strict=True)) for row in self.rows]
 
 
 class ViewReads(Protocol):
