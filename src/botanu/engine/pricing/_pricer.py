@@ -7,7 +7,7 @@ usage; a call that failed before reporting usage is the one $0 it infers.
 from __future__ import annotations
 
 import os
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -33,7 +33,9 @@ from botanu.semconv import LLM_USAGE_ON_CHILD
 __all__ = [
     "NOT_BILLED_DETAIL",
     "REPORTED_ZERO_NOTE",
+    "LLMSource",
     "Pricer",
+    "ResourceSource",
     "carries_usage",
     "not_billed_line",
     "with_reported_zero_note",
@@ -49,6 +51,28 @@ NOT_BILLED_DETAIL = "the call failed before any usage was reported: providers do
 QUANTITY_FIELDS = ("request_units", *UNIT_FIELDS)
 # every call of these is a billable request, whatever quantities it reports
 REQUEST_CATEGORIES = ("storage", "messaging")
+
+
+@dataclass(frozen=True, slots=True)
+class LLMSource:
+    """The user's entry that applies to an LLM call (None: none does), and whether it
+    prices the tokens itself (else it is a multiplier on genai-prices' price)."""
+
+    entry: RateCardEntry | None
+    own_prices: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceSource:
+    """The rate-card entries that price other work (one per unit; none: no card prices
+    it), whose card they are, a user multiplier on them, and the earliest start of
+    matching entries not yet in force."""
+
+    entries: list[RateCardEntry]
+    card: RateCard
+    name: PriceSource
+    multiplier: RateCardEntry | None
+    not_yet: date | None
 
 
 class Pricer:
@@ -147,14 +171,21 @@ class Pricer:
             if (record.operation or "").lower() in _NOT_MODEL_CALLS:
                 return None
             return _unpriced(record, "no token counts on the LLM span (usage not reported)")
-        user = self.user_rate_card
-        entry = select_llm_entry(user, record, record.model, when.date()) if user else None
-        if user is not None and entry is not None and entry.token_prices:
-            return _user_llm_line(record, entry, user, when.date())
+        user, source = self.user_rate_card, self.llm_source(record, when.date())
+        if user is not None and source.entry is not None and source.own_prices:
+            return _user_llm_line(record, source.entry, user, when.date())
         line = self._catalog_line(record, when)
-        if user is not None and entry is not None and line.amount is not None:
-            return _discounted(line, entry, user)
+        if user is not None and source.entry is not None and line.amount is not None:
+            return _discounted(line, source.entry, user)
         return line
+
+    def llm_source(self, record: SpanRecord, day: date) -> LLMSource:
+        """Where the price of an LLM call on `day` comes from: the user's entry for it
+        with its own token prices, else genai-prices (times the user's multiplier when an
+        entry gives one). The order of preference, for spans and quotes alike."""
+        user = self.user_rate_card
+        entry = select_llm_entry(user, record, record.model, day) if user else None
+        return LLMSource(entry, entry is not None and bool(entry.token_prices))
 
     def _catalog_line(self, record: SpanRecord, when: datetime) -> CostLine:
         model = record.model
@@ -176,22 +207,32 @@ class Pricer:
         )
 
     def _price_resource(self, record: SpanRecord, day: date) -> CostLine | None:
-        user = self.user_rate_card
-        own = select(user, record, day) if user is not None else None
-        if user is not None and own is not None and own.priced:
-            return _resource_line(record, own.priced, "user_rate_card", user, day)
-        shipped = select(self.rate_card, record, day)
-        if shipped.priced:
-            line = _resource_line(record, shipped.priced, "rate_card", self.rate_card, day)
-            if user is not None and own is not None and own.multiplier and line.amount is not None:
-                return _discounted(line, own.multiplier, user)
+        user, source = self.user_rate_card, self.resource_source(record, day)
+        if source.entries:
+            line = _resource_line(record, source.entries, source.name, source.card, day)
+            if user is not None and source.multiplier and line.amount is not None:
+                return _discounted(line, source.multiplier, user)
             return line
         if not has_billable_usage(record):
             return None
-        starts = [s.not_yet for s in (own, shipped) if s is not None and s.not_yet is not None]
-        why = _why_no_rate(record, day, min(starts, default=None))
+        why = _why_no_rate(record, day, source.not_yet)
         versions = [card.version for card in (self.rate_card, user) if card is not None]
         return _unpriced(record, why, catalog_version=";".join(versions))
+
+    def resource_source(self, record: SpanRecord, day: date) -> ResourceSource:
+        """Where the price of other work on `day` comes from: the user's entries when they
+        price it, else the shipped rate card's (times the user's multiplier when one
+        applies). The order of preference, for spans and quotes alike."""
+        user = self.user_rate_card
+        own = select(user, record, day) if user is not None else None
+        if user is not None and own is not None and own.priced:
+            return ResourceSource(own.priced, user, "user_rate_card", None, own.not_yet)
+        shipped = select(self.rate_card, record, day)
+        starts = [s.not_yet for s in (own, shipped) if s is not None and s.not_yet is not None]
+        multiplier = own.multiplier if own is not None else None
+        return ResourceSource(
+            shipped.priced, self.rate_card, "rate_card", multiplier, min(starts, default=None)
+        )
 
 
 def carries_usage(record: SpanRecord) -> bool:

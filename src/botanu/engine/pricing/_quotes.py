@@ -17,7 +17,6 @@ from typing import Any
 from genai_prices.types import ModelPrice
 
 from botanu.engine.pricing._currency import ExchangeRate, convert, split_note
-from botanu.engine.pricing._llm import select_llm_entry
 from botanu.engine.pricing._pricer import Pricer, not_billed_line
 from botanu.engine.pricing._rate_card import RateCardEntry
 from botanu.engine.pricing._rates import (
@@ -27,7 +26,7 @@ from botanu.engine.pricing._rates import (
     scaled,
     token_rates,
 )
-from botanu.engine.pricing._resources import minimum_amount, select, unit_detail
+from botanu.engine.pricing._resources import minimum_amount, unit_detail
 from botanu.engine.records import CostLine, SpanRecord, stored_money
 
 __all__ = ["DAY_NS", "Key", "Quote", "QuoteBook"]
@@ -184,11 +183,11 @@ class QuoteBook:
         day = date.fromordinal(date(1970, 1, 1).toordinal() + key[7])
         when = datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
         probe = self._probe(key)
-        user = pricer.user_rate_card
-        entry = select_llm_entry(user, probe, probe.model, day) if user is not None else None
+        user, source = pricer.user_rate_card, pricer.llm_source(probe, day)
+        entry = source.entry
         multiplier = Decimal(1)
         rate: ExchangeRate | None = None
-        if user is not None and entry is not None and entry.token_prices:
+        if user is not None and entry is not None and source.own_prices:
             model_price = ModelPrice(**dict(entry.token_prices))
             found_rate = user.usd_rate(day)
             if isinstance(found_rate, str):
@@ -210,19 +209,14 @@ class QuoteBook:
         pricer, category = self.pricer, key[0]
         day = date.fromordinal(date(1970, 1, 1).toordinal() + key[7])
         probe = self._probe(key)
-        user = pricer.user_rate_card
-        own = select(user, probe, day) if user is not None else None
+        source = pricer.resource_source(probe, day)
+        entries, multiplier = source.entries, source.multiplier
         rate: ExchangeRate | None = None
-        if user is not None and own is not None and own.priced:
-            entries, multiplier = own.priced, None
-            found = user.usd_rate(day)
+        if source.name == "user_rate_card" and entries:
+            found = source.card.usd_rate(day)
             if isinstance(found, str):  # no rate in force: the same unpriced line for all
                 return Quote(FIXED, USAGE_ALWAYS, Line.of(pricer.price(probe)))
             rate = found
-        else:
-            shipped = select(pricer.rate_card, probe, day)
-            entries = shipped.priced
-            multiplier = own.multiplier if own is not None else None
         if not entries:
             present = pricer.price(self._probe(key, **_BILLABLE_PROBE.get(category, {})))
             usage = _USAGE_BY_CATEGORY.get(category, USAGE_NEVER)
