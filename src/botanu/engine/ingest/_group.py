@@ -67,7 +67,7 @@ class _Column:
         return self.kind is str and not pc.equal(self.array, "").true_count
 
     def text(self) -> Array:
-        """`normalize._as_text` of each value (the attributes column)."""
+        """`attribute_text` of each value (the attributes column)."""
         import pyarrow as pa
 
         if self.kind is str:
@@ -160,7 +160,7 @@ class Group:
         return self.first(_as_count, *keys)
 
     def read(self, field: Field) -> Array | None:
-        """A field of the table in `fields`, as `normalize` reads it: a value beyond the
+        """A field of the table in `fields`, read from the group's columns: a value beyond the
         field's bound is dropped, and `dropped` notes it on its span."""
         import pyarrow as pa
         import pyarrow.compute as pc

@@ -42,14 +42,14 @@ class _Reader:
         self.unsure: list[str] = []
 
     def raw(self, keys: tuple[str, ...]) -> str:
-        """The text of the first of `keys` present (`normalize._first`), else ''."""
+        """The text of the first of `keys` present, else ''."""
         return first_value(self.map, keys)
 
     def text(self, *keys: str) -> str:
         return f"nullIf({self.raw(keys)}, '')"
 
     def read(self, field: Field) -> str:
-        """The field as `normalize._read` reads it, a value beyond its bound dropped."""
+        """The field as `Group.read` reads it, a value beyond its bound dropped."""
         if field.read == "text":
             return self.text(*field.keys)
         raw = self.raw(field.keys)

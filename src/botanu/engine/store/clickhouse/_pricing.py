@@ -30,7 +30,7 @@ from botanu.engine.ingest.in_database import first_value, normalized_columns
 from botanu.engine.pricing import apply_sql
 from botanu.engine.pricing._bulk import KEY_FIELDS
 from botanu.engine.pricing._pricer import QUANTITY_FIELDS, REPORTED_ZERO_NOTE, REQUEST_CATEGORIES
-from botanu.engine.records import TOKEN_FIELDS
+from botanu.engine.records import COST_COLUMNS, TOKEN_FIELDS
 
 
 class ClickHouseStore(Protocol):
@@ -61,17 +61,7 @@ __all__ = ["QuotesFor", "price_day"]
 
 # (keys) -> (quote columns, one row per key in order; lines with their ids)
 QuotesFor = Callable[[Sequence[tuple[Any, ...]]], tuple[Any, Any]]
-_COSTS = (
-    "amount",
-    "currency",
-    "price_source",
-    "catalog_version",
-    "matched_provider",
-    "matched_model",
-    "effective_date",
-    "estimated",
-    "price_detail",
-)
+_COSTS = tuple(COST_COLUMNS.values())  # the cost line in botanu_spans
 _LINE_TYPES = {
     "line_id": "Int32",
     "amount": "Nullable(Decimal(38, 18))",
@@ -90,10 +80,8 @@ def price_day(
 ) -> tuple[int, str]:
     """Price the day's spans that `new_only` selects in SQL; returns how many spans the
     day had and the SQL condition (over TraceId, SpanId) of those left to Python."""
-    db = store._db
-    names = _tables(db, day)
-    for table in names.values():
-        store._command(f"DROP TABLE IF EXISTS {table}")
+    names = _tables(store._db, day)
+    drop_stage(store, day)  # what a run stopped midway left
     spans = _stage(store, names["stage"], new_only, window)
     if not spans:
         return 0, "0"
@@ -121,12 +109,13 @@ def price_day(
 
 
 def drop_stage(store: ClickHouseStore, day: date) -> None:
+    """Drop the day's stage tables, where they are."""
     for table in _tables(store._db, day).values():
         store._command(f"DROP TABLE IF EXISTS {table}")
 
 
 def _tables(db: str, day: date) -> dict[str, str]:
-    """The day's stage tables, qualified by the database (a bare name under `bare`)."""
+    """The day's stage tables, qualified by the database (`_bare` strips it)."""
     tag = day.strftime("%Y%m%d")
     return {part: f"{db}.botanu_{part}_{tag}" for part in ("stage", "quotes", "lines", "priced")}
 
