@@ -14,6 +14,7 @@ from botanu import semconv as sc
 from botanu.engine.ingest import RawSpan, normalize
 from botanu.engine.ingest.fields import attribute_text
 from botanu.engine.pricing import Pricer
+from botanu.engine.pricing._bulk import bulk_pricer
 from botanu.engine.service import ingest_payloads
 from botanu.engine.store import open_store
 
@@ -106,7 +107,7 @@ def test_the_bulk_path_stores_what_the_span_by_span_path_stores(exports):
         assert ingest_payloads(fast, exports, pricer) == sum(len(e) for e in exports)
         for export in exports:
             records = [normalize(raw) for raw in export]
-            lines = [pricer.price(record) for record in records]
+            lines = bulk_pricer(pricer).price_records(records)
             slow.write(records, [line for line in lines if line is not None])
 
         assert fast.query(ROWS).rows == slow.query(ROWS).rows

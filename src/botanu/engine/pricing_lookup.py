@@ -13,7 +13,6 @@ from typing import Any
 from genai_prices.types import TieredPrices
 
 from botanu.engine.pricing import Pricer, price_context
-from botanu.engine.pricing._currency import split_note
 from botanu.engine.pricing._llm import LLMCatalog
 from botanu.engine.records import CostLine, SpanRecord
 from botanu.engine.service import default_pricer
@@ -81,7 +80,10 @@ class _Probe:
         self.day = when.date()
 
     def price(self, prompt: int, output: int = 0, **extra: int) -> CostLine | None:
-        record = SpanRecord(
+        return self.pricer.price(self.call(prompt, output, **extra))
+
+    def call(self, prompt: int, output: int = 0, **extra: int) -> SpanRecord:
+        return SpanRecord(
             trace_id="0" * 32,
             span_id="0" * 16,
             name="price lookup",
@@ -95,25 +97,24 @@ class _Probe:
             output_tokens=output,
             **extra,  # type: ignore[arg-type]
         )
-        return self.pricer.price(record)
 
     @staticmethod
     def amount(line: CostLine | None) -> Decimal | None:
         return line.amount if line is not None else None
 
-    def detail(self, line: CostLine | None, per_million: Decimal | None) -> str | None:
-        """The line's detail; a conversion note there (`EUR 0.05 at 1.08 USD/EUR ...`, the
-        probe call's amount) restated per million tokens, in the card's own currency."""
+    def detail(
+        self, call: SpanRecord, line: CostLine | None, per_million: Decimal | None
+    ) -> str | None:
+        """The line's detail; a price in another currency restated per million tokens in
+        that currency, with the rate (the source's own line before conversion)."""
         detail = line.detail if line is not None else None
-        card = self.pricer.user_rate_card
-        rate = card.usd_rate(self.day) if card is not None else None
-        if rate is None or isinstance(rate, str) or per_million is None:
+        if per_million is None:
             return detail
-        split = split_note(detail, rate)
-        if split is None:  # not converted: a catalog price, or a multiplier on one
+        before, rate = self.pricer.source_line(call)
+        if rate is None or before is None:  # not converted: a catalog price, or a multiplier
             return detail
         note = rate.note(rate.from_usd(per_million), " per million tokens")
-        return f"{split[0]}; {note}" if split[0] else note
+        return f"{before.detail}; {note}" if before.detail else note
 
 
 def _row(
@@ -126,16 +127,17 @@ def _row(
     start: int | None,
 ) -> dict[str, Any]:
     if usage == "output":  # output tokens do not move the tier: price a million of them
-        line = probe.price(prompt, MILLION)
+        call = probe.call(prompt, MILLION)
         before, count = probe.amount(probe.price(prompt)), MILLION
     else:
-        line = probe.price(prompt, **dict.fromkeys(extra, prompt))
+        call = probe.call(prompt, **dict.fromkeys(extra, prompt))
         before, count = fee, prompt
+    line = probe.pricer.price(call)
     amount = probe.amount(line)
     rate = None
     if amount is not None:
         rate = (amount - (before or Decimal(0))) * MILLION / count
-    detail = probe.detail(line, rate)
+    detail = probe.detail(call, line, rate)
     if fee and amount is not None:
         plus = f"plus ${format(fee.normalize(), 'f')} per request"
         detail = f"{detail}; {plus}" if detail else plus

@@ -1,12 +1,12 @@
-"""Bulk pricing gives every span exactly the cost line `Pricer.price` gives it, field by
-field, with amounts as the store keeps them (DECIMAL(38, 18)): on every golden case and
-on generated spans (catalog and unknown models, tiers, cache, service tiers, price
+"""A batch prices every span exactly as the span is priced alone (`Pricer.price`, a
+batch of one), field by field: the quotes of many keys, the lines of spans priced on
+their own and the rules of reported and failed calls do not mix up rows. On every golden
+case and on generated spans (catalog and unknown models, tiers, cache, service tiers, price
 changes, the shipped rate card's systems, reported costs, a reported 0 with and without
 usage, failed and successful calls with and without usage, user rate cards)."""
 
 from __future__ import annotations
 
-import dataclasses
 import importlib.util
 import itertools
 from datetime import date, datetime, timedelta, timezone
@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from botanu.engine.pricing import Pricer, parse_rate_card, shipped_rate_card
 from botanu.engine.pricing._bulk import BulkPricer, bulk_pricer
 from botanu.engine.pricing._quotes import FALLBACK, TOKENS, UNITS
-from botanu.engine.records import TOKEN_FIELDS, UNIT_FIELDS, SpanRecord, stored_money
+from botanu.engine.records import TOKEN_FIELDS, UNIT_FIELDS, SpanRecord
 
 UTC = timezone.utc
 HERE = Path(__file__).parent
@@ -82,14 +82,8 @@ USER_CARD = (
 
 
 def expected_lines(pricer: Pricer, records: list[SpanRecord]) -> list[object]:
-    """What the pricer gives each span, with the amount as the store keeps it."""
-    lines: list[object] = []
-    for record in records:
-        line = pricer.price(record)
-        if line is not None:
-            line = dataclasses.replace(line, amount=stored_money(line.amount))
-        lines.append(line)
-    return lines
+    """What each span is priced alone."""
+    return [pricer.price(record) for record in records]
 
 
 def assert_same(bulk: BulkPricer, pricer: Pricer, records: list[SpanRecord]) -> None:
@@ -368,7 +362,7 @@ def spans(draw):
     return records
 
 
-SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @pytest.mark.slow  # a long property run

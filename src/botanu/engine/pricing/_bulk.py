@@ -1,11 +1,11 @@
-"""Bulk pricing: a batch of spans into cost-line columns, exactly as `Pricer.price` would
-price each span. Spans are grouped by pricing key, one quote per key (kept across
-batches), amounts applied in one DuckDB statement (apply.sql); spans a quote cannot
-price exactly are priced one by one by the pricer. A reported 0 on a span with usage is
-priced by its quote, on the quote's lines that carry the pricer's note; a failed call
-without usage takes the quote's not-billed line where the quote gives it a line. Prices
-in another currency are applied in it and then converted row by row with the pricer's
-own `convert`, at the rate the quote holds for its day.
+"""Pricing in bulk, the one way spans are priced: a batch of spans into cost-line
+columns (a single span is a batch of one). Spans are grouped by pricing key, one quote
+per key (kept across batches), and the quotes' rates applied in one statement
+(apply.sql), which also chooses a reported cost, a reported 0 not taken and a failed
+call's not-billed line. Spans a quote cannot price exactly go to their source one by one
+(`Pricer.line_of`) and back through apply.sql as quotes of their own line. Prices in
+another currency are applied in it, then converted row by row with `convert`, at the
+rate the quote holds for its day.
 """
 
 from __future__ import annotations
@@ -30,7 +30,9 @@ from botanu.engine.pricing._pricer import (
 )
 from botanu.engine.pricing._quotes import (
     DAY_NS,
+    FIXED,
     UNIT_CODES,
+    USAGE_ALWAYS,
     Key,
     Quote,
     QuoteBook,
@@ -91,7 +93,9 @@ class BulkPricer:
     def price_records(self, records: Sequence[SpanRecord]) -> list[CostLine | None]:
         """The cost line of each record (None: nothing to price), as `Pricer.price` gives it."""
         batch = SpanBatch.from_records(records)
-        costs = self.price_batch(batch).to_pydict()
+        with self._lock:
+            table, exact = self._price(batch)
+        costs = table.to_pydict()
         lines: list[CostLine | None] = []
         for row, record in enumerate(records):
             source = costs["price_source"][row]
@@ -99,6 +103,8 @@ class BulkPricer:
                 lines.append(None)
                 continue
             fields = {name: costs[column][row] for name, column in COST_COLUMNS.items()}
+            if row in exact:  # more places than the store keeps: a line gives them all
+                fields["amount"] = exact[row]
             lines.append(
                 CostLine(
                     trace_id=record.trace_id,
@@ -124,16 +130,18 @@ class BulkPricer:
     def price_batch(self, batch: SpanBatch) -> Any:
         """The cost columns of every span of `batch`, in its order (an Arrow table)."""
         with self._lock:
-            return self._price(batch)
+            return self._price(batch)[0]
 
     # --- the steps --------------------------------------------------------------------------
-    def _price(self, batch: SpanBatch) -> Any:
+    def _price(self, batch: SpanBatch) -> tuple[Any, dict[int, Decimal]]:
+        """The cost columns, and the exact amount of rows whose amount has more decimal
+        places than the store keeps (a converted price, or one priced on its own)."""
         import pyarrow as pa
         import pyarrow.compute as pc
 
         self.spans_priced += batch.count
         if not batch.count:
-            return _no_costs()
+            return _no_costs(), {}
         quotes, per_row = self._match(batch)
         table = _QuoteTable(quotes)
         rows = {name: batch.array(name) for name in _USAGE_FIELDS}
@@ -148,26 +156,24 @@ class BulkPricer:
         line = result.column("line").combine_chunks()
         amount = result.column("amount").combine_chunks().cast(pa.decimal128(38, 18))
         detail = result.column("detail").combine_chunks().cast(pa.string())
+        exact: dict[int, Decimal] = {}
         converted = table.converted(line)
         if converted is not None:  # before the reported-0 note, which follows the pricer's
-            amount, detail = table.to_usd(line, amount, detail, converted)
+            amount, detail = table.to_usd(line, amount, detail, converted, exact)
         zero = result.column("zero").combine_chunks()
         if zero.null_count < len(zero):  # details apply.sql made keep the reported 0
             noted = pc.binary_join_element_wise(detail, pa.scalar(REPORTED_ZERO_NOTE), "; ")
             detail = pc.if_else(pc.fill_null(zero, False), noted, detail)
-        by_quote = pc.equal(line, -2)
-        if by_quote.true_count:
-            line, amount, detail = _price_by_quote(
-                quotes, per_row, (line, amount, detail), result, by_quote
+        on_own = pc.fill_null(pc.equal(line, -1), False)
+        if on_own.true_count:
+            line = self._price_on_their_own(
+                batch, table, per_row=per_row, rows=rows, line=line, mask=on_own, exact=exact
             )
-        fallback = pc.equal(line, -1)
-        if fallback.true_count:
-            line, amount = self._price_one_by_one(batch, table, line, amount, fallback)
         counted_inside = _usage_on_child(batch)
         if counted_inside is not None:  # priced on the client's own span inside it
             line = pc.if_else(counted_inside, pa.scalar(None, line.type), line)
             amount = pc.if_else(counted_inside, pa.scalar(None, amount.type), amount)
-        return table.cost_columns(line, amount, detail)
+        return table.cost_columns(line, amount, detail), exact
 
     def _match(self, batch: SpanBatch) -> tuple[list[Quote], Any]:
         """The quotes of the batch's keys, and each row's index among them (an Arrow
@@ -226,56 +232,46 @@ class BulkPricer:
         if con is not None:
             con.close()
 
-    def _price_one_by_one(
-        self, batch: SpanBatch, table: _QuoteTable, line: Any, amount: Any, fallback: Any
-    ) -> tuple[Any, Any]:
-        """Price the rows marked -1 with the pricer itself; their lines join the table."""
+    def _price_on_their_own(
+        self,
+        batch: SpanBatch,
+        table: _QuoteTable,
+        *,
+        per_row: Any,
+        rows: dict[str, Any],
+        line: Any,
+        mask: Any,
+        exact: dict[int, Decimal],
+    ) -> Any:
+        """The rows apply.sql left to their source (-1), each priced on its own by
+        `Pricer.line_of`, then through apply.sql again as a quote of that one line, so a
+        reported 0 or a failed call wraps it as it wraps any quote's line. Their lines
+        join the table; returns each row's line."""
         import pyarrow as pa
         import pyarrow.compute as pc
 
-        rows = pc.indices_nonzero(fallback).to_pylist()
-        self.spans_one_by_one += len(rows)
-        ids = [table.add(self.pricer.price(batch.record(row))) for row in rows]
-        line = pc.replace_with_mask(line, fallback, pa.array(ids, pa.int32()))
-        amount = pc.replace_with_mask(amount, fallback, pa.nulls(len(rows), amount.type))
-        return line, amount
-
-
-def _price_by_quote(
-    quotes: list[Quote], per_row: Any, columns: tuple[Any, Any, Any], result: Any, mask: Any
-) -> tuple[Any, Any, Any]:
-    """Rows apply.sql marked -2: unit prices it cannot apply exactly (a quantity off the
-    quote's step, request units given as floats), applied here with the pricer's own
-    arithmetic on the quote's entry; no record needed."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    line, amount, detail = columns
-    rows = pc.indices_nonzero(mask)
-    which = pc.take(per_row, rows).to_pylist()
-    counts = pc.take(result.column("qty"), rows).to_pylist()
-    floats = pc.take(result.column("units_used"), rows).to_pylist()
-    zeros = pc.take(result.column("zero"), rows).to_pylist()
-    ids, amounts, details = [], [], []
-    for j, count, units_used, zero in zip(which, counts, floats, zeros, strict=True):
-        units = quotes[j].units
-        assert units is not None
-        # request units as the pricer reads them: the float's shortest text (2.86, not
-        # 2.8599999...); anything else is a whole count
-        used = int(count) if units.unit != "request_units" else Decimal(repr(units_used))
-        priced, text = units.priced(used)  # in USD: converted before the store rounds it
-        amounts.append(stored_money(priced))
-        if zero:  # a reported 0 not taken: the quote's noted line
-            ids.append(_PER_QUOTE * j + 3)
-            details.append(with_reported_zero_note(text))
-        else:
-            ids.append(_PER_QUOTE * j)
-            details.append(text)
-    return (
-        pc.replace_with_mask(line, mask, pa.array(ids, line.type)),
-        pc.replace_with_mask(amount, mask, pa.array(amounts, amount.type)),
-        pc.replace_with_mask(detail, mask, pa.array(details, pa.string())),
-    )
+        at = pc.indices_nonzero(mask)
+        self.spans_one_by_one += len(at)
+        own: list[Quote] = []
+        amounts: list[Decimal | None] = []
+        for row, j in zip(at.to_pylist(), pc.take(per_row, at).to_pylist(), strict=True):
+            priced = self.pricer.line_of(batch.record(row))
+            amounts.append(None if priced is None else priced.amount)
+            if priced is not None:  # as the store keeps it
+                priced = replace(priced, amount=stored_money(priced.amount))
+            quote = table.quotes[j]
+            line_of = Line.of(priced, keep_amount=True)
+            own.append(Quote(FIXED, USAGE_ALWAYS, line_of, None, quote.reported, quote.not_billed))
+        again = _QuoteTable(own)
+        usage = {name: pc.take(rows[name], at) for name in rows if not name.startswith("q_")}
+        found = self._run(pa.table(usage | again.quote_columns())).column("line")
+        for k, (row, at_line) in enumerate(zip(at.to_pylist(), found.to_pylist(), strict=True)):
+            # on its own line, noted or not: the amount the source gave it
+            if at_line in (_PER_QUOTE * k, _PER_QUOTE * k + 3) and amounts[k] is not None:
+                exact[row] = amounts[k]  # type: ignore[assignment]
+        offset = table.extend(again)
+        found = pc.add(found.combine_chunks(), pa.scalar(offset, pa.int32()))
+        return pc.replace_with_mask(line, mask, found.cast(line.type))
 
 
 def _usage_on_child(batch: SpanBatch) -> Any:
@@ -397,15 +393,18 @@ class _QuoteTable:
         mask = pc.fill_null(pc.is_in(line, value_set=pa.array(ids, line.type)), False)
         return mask if mask.true_count else None
 
-    def to_usd(self, line: Any, amount: Any, detail: Any, mask: Any) -> tuple[Any, Any]:
-        """The masked rows' amounts and details in USD, each through `convert` as the
-        pricer converts a line: the amount times the quote's rate, the detail noted."""
+    def to_usd(
+        self, line: Any, amount: Any, detail: Any, mask: Any, exact: dict[int, Decimal]
+    ) -> tuple[Any, Any]:
+        """The masked rows' amounts and details in USD, each through `convert`: the
+        amount times the quote's rate (kept whole in `exact`, by row), the detail noted."""
         import pyarrow as pa
         import pyarrow.compute as pc
 
         rows = pc.indices_nonzero(mask)
         amounts, details = [], []
-        for at, native, made in zip(
+        for row, at, native, made in zip(
+            rows.to_pylist(),
             pc.take(line, rows).to_pylist(),
             pc.take(amount, rows).to_pylist(),
             pc.take(detail, rows).to_pylist(),
@@ -415,6 +414,7 @@ class _QuoteTable:
             assert quote.line is not None  # a priced line, so apply.sql gave an amount
             assert native is not None
             usd, text = convert(native, made if made is not None else quote.line.detail, quote.rate)
+            exact[row] = usd
             amounts.append(stored_money(usd))
             details.append(text)
         return (
@@ -422,13 +422,12 @@ class _QuoteTable:
             pc.replace_with_mask(detail, mask, pa.array(details, pa.string())),
         )
 
-    def add(self, line: CostLine | None) -> int | None:
-        if line is None:
-            return None
-        self.lines.append(
-            Line.of(replace(line, amount=stored_money(line.amount)), keep_amount=True)
-        )
-        return len(self.lines) - 1
+    def extend(self, other: _QuoteTable) -> int:
+        """Append the lines of `other` (quotes priced apart); returns the offset of its
+        line ids here."""
+        offset = len(self.lines)
+        self.lines.extend(other.lines)
+        return offset
 
     def quote_columns(self) -> dict[str, Any]:
         """One Arrow array per apply.sql quote column, quote j at position j."""

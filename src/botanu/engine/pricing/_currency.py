@@ -26,7 +26,6 @@ __all__ = [
     "convert",
     "read_currency",
     "read_exchange_rates",
-    "split_note",
     "to_usd",
 ]
 
@@ -137,18 +136,6 @@ def to_usd(line: CostLine, rate: ExchangeRate | None) -> CostLine:
     if start is None or rate.effective_from > start:
         start = rate.effective_from
     return replace(line, amount=amount, currency="USD", detail=detail, effective_date=start)
-
-
-def split_note(detail: str | None, rate: ExchangeRate) -> tuple[str | None, str] | None:
-    """(the detail before its conversion note, the note) when `detail` ends with a note
-    of `rate` (`convert` made it), else None."""
-    if not detail:
-        return None
-    head, _, note = detail.rpartition("; ")
-    tail = f" at {_plain(rate.usd)} USD/{rate.currency} from {rate.effective_from}"
-    if not (note.startswith(f"{rate.currency} ") and note.endswith(tail)):
-        return None
-    return head or None, note
 
 
 def read_currency(reader: _Reader, node: yaml.Node, rates: tuple[ExchangeRate, ...]) -> str:

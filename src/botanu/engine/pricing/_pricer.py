@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
-from botanu.engine.pricing._currency import to_usd
+from botanu.engine.pricing._currency import ExchangeRate, to_usd
 from botanu.engine.pricing._llm import LLMCatalog, price_with_entry, select_llm_entry
 from botanu.engine.pricing._rate_card import (
     RateCard,
@@ -21,14 +21,11 @@ from botanu.engine.pricing._rate_card import (
 )
 from botanu.engine.pricing._resources import has_billable_usage, price_entries, select
 from botanu.engine.records import (
-    TOKEN_FIELDS,
     UNIT_FIELDS,
     CostLine,
     PriceSource,
     SpanRecord,
-    stored_money,
 )
-from botanu.semconv import LLM_USAGE_ON_CHILD
 
 __all__ = [
     "NOT_BILLED_DETAIL",
@@ -36,8 +33,8 @@ __all__ = [
     "LLMSource",
     "Pricer",
     "ResourceSource",
-    "carries_usage",
     "not_billed_line",
+    "reported_line",
     "with_reported_zero_note",
 ]
 
@@ -49,6 +46,8 @@ REPORTED_ZERO_NOTE = "reported 0 ignored: the span carries usage"
 # the detail of the $0 line of a failed call without usage
 NOT_BILLED_DETAIL = "the call failed before any usage was reported: providers do not bill it"
 QUANTITY_FIELDS = ("request_units", *UNIT_FIELDS)
+# a line in its card's currency (None: no line), and the rate into USD (None: it is USD)
+_InCurrency = tuple[CostLine | None, "ExchangeRate | None"]
 # every call of these is a billable request, whatever quantities it reports
 REQUEST_CATEGORIES = ("storage", "messaging")
 
@@ -134,33 +133,29 @@ class Pricer:
 
     def price(self, record: SpanRecord) -> CostLine | None:
         """The cost line of one span, or None when the span has no usage to price (or
-        its usage is priced on the client library's own span inside it)."""
-        if record.attributes.get(LLM_USAGE_ON_CHILD) == "true":
-            return None
-        reported = record.reported_cost
-        if reported is None or not reported.is_finite() or reported < 0:
-            return self._price_catalog(record)
-        # zero as the store keeps it (18 places), so the bulk path reads the same figure
-        if stored_money(reported) != 0 or not carries_usage(record):
-            return _reported_line(record, reported)
-        line = self._price_catalog(record)
-        if line is None:  # the catalog sees nothing to price: the 0 stands
-            return _reported_line(record, reported)
-        return replace(line, detail=with_reported_zero_note(line.detail))
+        its usage is priced on the client library's own span inside it): the span is a
+        batch of one, priced by the same quotes and applier as any batch."""
+        from botanu.engine.pricing._bulk import bulk_pricer
 
-    def _price_catalog(self, record: SpanRecord) -> CostLine | None:
-        """The line from the rate cards and genai-prices, ignoring any reported cost
-        (a failed call without usage: its not-billed line instead)."""
+        return bulk_pricer(self).price_records([record])[0]
+
+    def line_of(self, record: SpanRecord) -> CostLine | None:
+        """The line the span's price source gives it, priced span by span (what a quote
+        cannot apply in bulk: time-of-day prices, stacked tiers, odd counts): the
+        catalog's own arithmetic, in USD. A reported cost and a failed call are left to
+        the applier, which wraps this line as it wraps a quote's."""
+        line, rate = self.source_line(record)
+        return None if line is None else to_usd(line, rate)
+
+    def source_line(self, record: SpanRecord) -> tuple[CostLine | None, ExchangeRate | None]:
+        """`line_of` before its conversion: the line in its card's currency, and the rate
+        into USD in force on the span's day (None: it is USD)."""
         when = _EPOCH + timedelta(microseconds=record.start_ns // 1000)
         if record.category == "llm":
-            line = self._price_llm(record, when)
-        else:
-            line = self._price_resource(record, when.date())
-        if line is not None and record.status_code == "error" and not carries_usage(record):
-            return not_billed_line(record)
-        return line
+            return self._price_llm(record, when)
+        return self._price_resource(record, when.date())
 
-    def _price_llm(self, record: SpanRecord, when: datetime) -> CostLine | None:
+    def _price_llm(self, record: SpanRecord, when: datetime) -> _InCurrency:
         tokens = (
             record.input_tokens,
             record.output_tokens,
@@ -169,15 +164,16 @@ class Pricer:
         )
         if all(count is None for count in tokens):
             if (record.operation or "").lower() in _NOT_MODEL_CALLS:
-                return None
-            return _unpriced(record, "no token counts on the LLM span (usage not reported)")
+                return None, None
+            why = "no token counts on the LLM span (usage not reported)"
+            return _unpriced(record, why), None
         user, source = self.user_rate_card, self.llm_source(record, when.date())
         if user is not None and source.entry is not None and source.own_prices:
             return _user_llm_line(record, source.entry, user, when.date())
         line = self._catalog_line(record, when)
         if user is not None and source.entry is not None and line.amount is not None:
-            return _discounted(line, source.entry, user)
-        return line
+            return _discounted(line, source.entry, user), None
+        return line, None
 
     def llm_source(self, record: SpanRecord, day: date) -> LLMSource:
         """Where the price of an LLM call on `day` comes from: the user's entry for it
@@ -206,18 +202,19 @@ class Pricer:
             detail=priced.note,
         )
 
-    def _price_resource(self, record: SpanRecord, day: date) -> CostLine | None:
+    def _price_resource(self, record: SpanRecord, day: date) -> _InCurrency:
         user, source = self.user_rate_card, self.resource_source(record, day)
         if source.entries:
-            line = _resource_line(record, source.entries, source.name, source.card, day)
+            line, rate = _resource_line(record, source.entries, source.name, source.card, day)
             if user is not None and source.multiplier and line.amount is not None:
-                return _discounted(line, source.multiplier, user)
-            return line
+                # a multiplier scales the shipped card's prices, which are USD
+                return _discounted(line, source.multiplier, user), rate
+            return line, rate
         if not has_billable_usage(record):
-            return None
+            return None, None
         why = _why_no_rate(record, day, source.not_yet)
         versions = [card.version for card in (self.rate_card, user) if card is not None]
-        return _unpriced(record, why, catalog_version=";".join(versions))
+        return _unpriced(record, why, catalog_version=";".join(versions)), None
 
     def resource_source(self, record: SpanRecord, day: date) -> ResourceSource:
         """Where the price of other work on `day` comes from: the user's entries when they
@@ -233,18 +230,6 @@ class Pricer:
         return ResourceSource(
             shipped.priced, self.rate_card, "rate_card", multiplier, min(starts, default=None)
         )
-
-
-def carries_usage(record: SpanRecord) -> bool:
-    """Whether the span used something a price applies to: a positive token count or
-    unit quantity, or any storage or messaging call (a billable request)."""
-    if record.category in REQUEST_CATEGORIES:
-        return True
-    for name in (*TOKEN_FIELDS, *QUANTITY_FIELDS):
-        value = getattr(record, name)
-        if value is not None and value > 0:
-            return True
-    return False
 
 
 def not_billed_line(record: SpanRecord) -> CostLine:
@@ -266,7 +251,8 @@ def with_reported_zero_note(detail: str | None) -> str:
     return f"{detail}; {REPORTED_ZERO_NOTE}" if detail else REPORTED_ZERO_NOTE
 
 
-def _reported_line(record: SpanRecord, reported: Decimal) -> CostLine:
+def reported_line(record: SpanRecord, reported: Decimal) -> CostLine:
+    """The line of a span that reports its own cost: taken as given."""
     return CostLine(
         trace_id=record.trace_id,
         span_id=record.span_id,
@@ -291,14 +277,16 @@ def _why_no_rate(record: SpanRecord, day: date, not_yet: date | None) -> str:
     return f"no rate for {what}: add one to your rate card"
 
 
-def _user_llm_line(record: SpanRecord, entry: RateCardEntry, card: RateCard, day: date) -> CostLine:
+def _user_llm_line(
+    record: SpanRecord, entry: RateCardEntry, card: RateCard, day: date
+) -> _InCurrency:
     # the rate first: without one every span of the day is unpriced alike, whatever its usage
     rate = card.usd_rate(day)
     if isinstance(rate, str):
-        return _unpriced(record, rate, catalog_version=card.version)
+        return _unpriced(record, rate, catalog_version=card.version), None
     amount = price_with_entry(record, entry)
     if isinstance(amount, str):
-        return _unpriced(record, amount)
+        return _unpriced(record, amount), None
     line = _line(
         record,
         amount,
@@ -309,7 +297,7 @@ def _user_llm_line(record: SpanRecord, entry: RateCardEntry, card: RateCard, day
         effective_date=entry.effective_from,
         detail=f"{entry.label}: {entry.source}",
     )
-    return to_usd(line, rate)
+    return line, rate
 
 
 def _line(
@@ -339,13 +327,14 @@ def _line(
 
 def _resource_line(
     record: SpanRecord, entries: list[RateCardEntry], source: PriceSource, card: RateCard, day: date
-) -> CostLine:
+) -> tuple[CostLine, ExchangeRate | None]:
     rate = card.usd_rate(day)
     if isinstance(rate, str):
-        return _unpriced(record, rate, catalog_version=card.version)
+        return _unpriced(record, rate, catalog_version=card.version), None
     priced = price_entries(record, entries)
     if priced.amount is None:
-        return _unpriced(record, f"{priced.names}: {priced.detail}", catalog_version=card.version)
+        why = f"{priced.names}: {priced.detail}"
+        return _unpriced(record, why, catalog_version=card.version), None
     line = _line(
         record,
         priced.amount,
@@ -356,7 +345,7 @@ def _resource_line(
         effective_date=priced.effective_date,
         detail=priced.detail,
     )
-    return to_usd(line, rate)
+    return line, rate
 
 
 def _discounted(line: CostLine, entry: RateCardEntry, card: RateCard) -> CostLine:

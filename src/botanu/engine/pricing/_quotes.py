@@ -1,10 +1,11 @@
-"""Quotes: what the pricer would say about every span of one pricing key (category,
-provider, models, service tier, system, operation, UTC day), so a batch is priced by
-applying a few quotes instead of pricing each span. A quote is read off the real
-`Pricer` with probe spans and checked against it; what it cannot express exactly is
-marked `FALLBACK` and left to `Pricer.price` span by span. A quote of prices in another
-currency holds them in that currency with the rate in force on its day: the bulk pricer
-converts each amount with the pricer's own `convert`.
+"""Quotes: how every span of one pricing key (category, provider, models, service tier,
+system, operation, UTC day) is priced, so a batch is priced by applying a few quotes
+instead of pricing each span. A quote is declared by the key's price source: the rates
+it applies (genai-prices' model price or a rate card's entry, times a user multiplier,
+in the card's currency with the exchange rate in force that day) and the line's
+metadata, which the source gives any span of the key. What rates cannot express exactly
+(time-of-day prices, stacked tiers, several units, prices beyond 18 places) is marked
+`FALLBACK` and priced span by span through the same source (`Pricer.line_of`).
 """
 
 from __future__ import annotations
@@ -16,18 +17,12 @@ from typing import Any
 
 from genai_prices.types import ModelPrice
 
-from botanu.engine.pricing._currency import ExchangeRate, convert, split_note
-from botanu.engine.pricing._pricer import Pricer, not_billed_line
+from botanu.engine.pricing._currency import ExchangeRate, to_usd
+from botanu.engine.pricing._pricer import Pricer, not_billed_line, reported_line
 from botanu.engine.pricing._rate_card import RateCardEntry
-from botanu.engine.pricing._rates import (
-    Line,
-    TokenRates,
-    UnitRate,
-    scaled,
-    token_rates,
-)
+from botanu.engine.pricing._rates import Line, TokenRates, UnitRate, scaled, token_rates
 from botanu.engine.pricing._resources import minimum_amount, unit_detail
-from botanu.engine.records import CostLine, SpanRecord, stored_money
+from botanu.engine.records import CostLine, SpanRecord
 
 __all__ = ["DAY_NS", "Key", "Quote", "QuoteBook"]
 
@@ -50,9 +45,9 @@ UNIT_CODES = {
     "bytes_read": 6,
     "bytes_written": 7,
     "rows": 8,
-    "request_units": 9,  # a float: always priced by the quote's Python twin
+    "request_units": 9,  # a float: always priced span by span
 }
-# the span field a probe sets to give a unit a quantity (requests: always one)
+# the span field that gives a unit a quantity (requests: always one)
 _UNIT_FIELDS = {
     "objects": "object_count",
     "messages": "message_count",
@@ -64,25 +59,12 @@ _UNIT_FIELDS = {
     "request_units": "request_units",
 }
 _USAGE_BY_CATEGORY = {"db": USAGE_DB, "storage": USAGE_ALWAYS, "messaging": USAGE_ALWAYS}
-_BILLABLE_PROBE = {"db": {"bytes_scanned": 1}}
-# token probes (in, cache read, cache write, 1h write, out, reasoning): odd counts so a
-# wrong rate or a wrong leaf cannot cancel out
-_TOKEN_PROBES: tuple[tuple[int | None, ...], ...] = (
-    (10_007, 2_003, 1_009, 307, 5_003, 1_001),
-    (1_000_003, 200_001, 100_007, 30_011, 50_021, None),
-    (1_234, None, None, None, 567, None),
-    (999, None, None, None, None, None),
-    (0, None, None, None, 41, 40),
+# the usage that makes a span of the category billable when no rate matches it
+_BILLABLE = {"db": {"bytes_scanned": 1}}
+# units whose quantity a span may not report (objects, messages and requests default to one)
+_ABSENT_UNITS = frozenset(
+    {"bytes", "bytes_scanned", "bytes_read", "bytes_written", "rows", "request_units"}
 )
-_PROBE_FIELDS = (
-    "input_tokens",
-    "cache_read_tokens",
-    "cache_write_tokens",
-    "cache_write_1h_tokens",
-    "output_tokens",
-    "reasoning_tokens",
-)
-_UNIT_PROBES = (1, 7, 1_000_003, 2**30 + 3)
 
 
 @dataclass(slots=True)
@@ -97,8 +79,8 @@ class Quote:
     not_billed: Line | None = None  # a failed call's without usage, where it gets a line
     tokens: TokenRates | None = None
     units: UnitRate | None = None
-    # the line's prices are in this rate's currency: amounts and details go through
-    # `convert` (the line's own detail is the one before the conversion note)
+    # the rates are in this rate's currency: each amount and its detail go through
+    # `convert` (`line.detail` is the one before the conversion note)
     rate: ExchangeRate | None = None
     fallback_reason: str = field(default="", compare=False)
 
@@ -120,7 +102,9 @@ class QuoteBook:
         return found
 
     # --- building -------------------------------------------------------------------------
-    def _probe(self, key: Key, **usage: Any) -> SpanRecord:
+    def _span(self, key: Key, **usage: Any) -> SpanRecord:
+        """A span of the key: the source gives it the line it gives every span of the key
+        with that usage (its metadata; the rates are declared apart)."""
         category, provider, request_model, response_model, tier, system, operation, day = key
         return SpanRecord(
             trace_id="0" * 32,
@@ -139,207 +123,111 @@ class QuoteBook:
         )
 
     def _build(self, key: Key) -> Quote:
-        price = self.pricer.price
-        # a positive cost: a reported 0 may not be taken (see `carries_usage`)
-        reported = Line.of(price(self._probe(key, reported_cost=Decimal(1))))
-        quote = self._llm(key) if key[0] == "llm" else self._resource(key)
-        quote.reported = reported
-        quote.not_billed = Line.of(not_billed_line(self._probe(key)), keep_amount=True)
+        span = self._span(key)
+        quote = self._llm(key, span) if key[0] == "llm" else self._resource(key, span)
+        quote.reported = Line.of(reported_line(span, Decimal(1)))
+        quote.not_billed = Line.of(not_billed_line(span), keep_amount=True)
         return quote
 
-    def _llm(self, key: Key) -> Quote:
-        price = self.pricer.price
-        absent = Line.of(price(self._probe(key)))
-        present = price(self._probe(key, input_tokens=0, output_tokens=0))
+    def _llm(self, key: Key, span: SpanRecord) -> Quote:
+        pricer = self.pricer
+        absent = Line.of(pricer.line_of(span))
+        present, rate = pricer.source_line(self._span(key, input_tokens=0, output_tokens=0))
         if present is None or present.amount is None:
             return Quote(FIXED, USAGE_TOKENS, Line.of(present), absent)
-        found = self._token_rates(key)
-        if isinstance(found, str):
-            return Quote(FALLBACK, USAGE_ALWAYS, fallback_reason=found)
-        rates, rate = found
-        line = _before_conversion(Line.of(present), rate)
-        if line is None:
-            return Quote(FALLBACK, USAGE_ALWAYS, fallback_reason="no conversion note")
-        for counts in self._token_probes(rates):
-            fields = {n: c for n, c in zip(_PROBE_FIELDS, counts, strict=True) if c is not None}
-            got = price(self._probe(key, **fields))
-            amount, detail = convert(rates.amount(counts), line.detail, rate)
-            if got is None or Line.of(got) != replace(line, detail=detail) or got.amount != amount:
-                return Quote(FALLBACK, USAGE_ALWAYS, fallback_reason=f"probe {counts} differs")
-        return Quote(TOKENS, USAGE_TOKENS, line, absent, tokens=rates, rate=rate)
+        rates = self._token_rates(key, span)
+        if isinstance(rates, str):
+            return Quote(FALLBACK, USAGE_ALWAYS, fallback_reason=rates)
+        return Quote(TOKENS, USAGE_TOKENS, _in_usd(present, rate), absent, tokens=rates, rate=rate)
 
-    @staticmethod
-    def _token_probes(rates: TokenRates) -> list[tuple[int | None, ...]]:
-        probes = list(_TOKEN_PROBES)
-        if rates.tier_start is not None:
-            for total in (rates.tier_start, rates.tier_start + 1):
-                probes.append((total, total // 4, total // 8, total // 16, 3, None))
-        return probes
-
-    def _token_rates(self, key: Key) -> tuple[TokenRates, ExchangeRate | None] | str:
-        """The per-token rates the pricer applies to this key (in the currency of their
-        card, with the rate into USD), or why there are none."""
+    def _token_rates(self, key: Key, span: SpanRecord) -> TokenRates | str:
+        """The per-token rates the key's source declares (in its card's currency), or why
+        five token leaves cannot express them."""
         pricer = self.pricer
-        day = date.fromordinal(date(1970, 1, 1).toordinal() + key[7])
-        when = datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
-        probe = self._probe(key)
-        user, source = pricer.user_rate_card, pricer.llm_source(probe, day)
+        day = _day(key)
+        source = pricer.llm_source(span, day)
         entry = source.entry
-        multiplier = Decimal(1)
-        rate: ExchangeRate | None = None
-        if user is not None and entry is not None and source.own_prices:
-            model_price = ModelPrice(**dict(entry.token_prices))
-            found_rate = user.usd_rate(day)
-            if isinstance(found_rate, str):
-                return found_rate
-            rate = found_rate
-        else:
-            if entry is not None and entry.multiplier is not None:
-                multiplier = entry.multiplier
-            found = pricer.llm.model_price(
-                probe.provider, probe.model or "", when, probe.service_tier
-            )
-            if isinstance(found, str):
-                return found
-            model_price = found
-        rates = token_rates(model_price, multiplier)
-        return rates if isinstance(rates, str) else (rates, rate)
+        if entry is not None and source.own_prices:
+            return token_rates(ModelPrice(**dict(entry.token_prices)), Decimal(1))
+        when = datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
+        found = pricer.llm.model_price(span.provider, span.model or "", when, span.service_tier)
+        if isinstance(found, str):
+            return found
+        multiplier = entry.multiplier if entry is not None else None
+        return token_rates(found, Decimal(1) if multiplier is None else multiplier)
 
-    def _resource(self, key: Key) -> Quote:
+    def _resource(self, key: Key, span: SpanRecord) -> Quote:
         pricer, category = self.pricer, key[0]
-        day = date.fromordinal(date(1970, 1, 1).toordinal() + key[7])
-        probe = self._probe(key)
-        source = pricer.resource_source(probe, day)
-        entries, multiplier = source.entries, source.multiplier
-        rate: ExchangeRate | None = None
-        if source.name == "user_rate_card" and entries:
-            found = source.card.usd_rate(day)
-            if isinstance(found, str):  # no rate in force: the same unpriced line for all
-                return Quote(FIXED, USAGE_ALWAYS, Line.of(pricer.price(probe)))
-            rate = found
+        source = pricer.resource_source(span, _day(key))
+        entries = source.entries
         if not entries:
-            present = pricer.price(self._probe(key, **_BILLABLE_PROBE.get(category, {})))
+            present = pricer.line_of(self._span(key, **_BILLABLE.get(category, {})))
             usage = _USAGE_BY_CATEGORY.get(category, USAGE_NEVER)
-            return Quote(FIXED, usage, Line.of(present), Line.of(pricer.price(probe)))
+            return Quote(FIXED, usage, Line.of(present), Line.of(pricer.line_of(span)))
         if len(entries) > 1:
             return Quote(FALLBACK, USAGE_ALWAYS, fallback_reason="several units")
         entry = entries[0]
         if entry.unit is None or entry.unit not in UNIT_CODES or entry.price is None:
             return Quote(FALLBACK, USAGE_ALWAYS, fallback_reason=f"unit {entry.unit}")
-        mult = multiplier.multiplier if multiplier is not None else None
-        units = self._unit_rate(key, entry, mult, rate)
+        field_name = _UNIT_FIELDS.get(entry.unit)
+        present, rate = pricer.source_line(
+            self._span(key, **({field_name: 1} if field_name else {}))
+        )
+        if present is None or present.amount is None:  # no exchange rate in force that day
+            return Quote(FIXED, USAGE_ALWAYS, Line.of(present))
+        multiplier = source.multiplier.multiplier if source.multiplier is not None else None
+        units = _unit_rate(entry, multiplier)
         if isinstance(units, str):
             return Quote(FALLBACK, USAGE_ALWAYS, fallback_reason=units)
-        absent = Line.of(pricer.price(probe)) if entry.unit in _ABSENT_UNITS else None
-        return Quote(UNITS, USAGE_QUANTITY, units[1], absent, units=units[0], rate=rate)
+        absent = Line.of(pricer.line_of(span)) if entry.unit in _ABSENT_UNITS else None
+        line = _in_usd(present, rate)
+        return Quote(UNITS, USAGE_QUANTITY, line, absent, units=units, rate=rate)
 
-    def _unit_rate(
-        self,
-        key: Key,
-        entry: RateCardEntry,
-        multiplier: Decimal | None,
-        rate: ExchangeRate | None,
-    ) -> tuple[UnitRate, Line] | str:
-        """The entry as integers (in its card's currency), its detail text read off priced
-        probes, checked."""
-        assert entry.unit is not None
-        assert entry.price is not None
-        unit, price, per, minimum = entry.unit, entry.price, entry.per, entry.minimum
-        price_e18 = scaled(price)
-        price2_e18 = price_e18 if multiplier is None else scaled(_WIDE.multiply(price, multiplier))
-        minimum_e18 = 0 if minimum is None else scaled(minimum)
-        if price_e18 is None or price2_e18 is None or minimum_e18 is None or per > _MAX_QTY:
-            return "price beyond 18 decimal places"
-        # apply.sql holds these in DECIMAL(38, 18) columns
-        if max(price_e18, price2_e18, abs(minimum_e18)) >= _MAX_E18:
-            return "price or minimum out of range"
-        # keep the pricer's own arithmetic exact: 34 digits (28 after a multiplier)
-        bound2 = 10**28 if multiplier is not None else 10**34
-        max_qty = min(
-            _MAX_QTY,
-            (10**34 - 1) // price_e18 if price_e18 else _MAX_QTY,
-            (bound2 - 1) // price2_e18 if price2_e18 else _MAX_QTY,
-        )
-        texts = self._unit_texts(key, entry, multiplier, rate)
-        if isinstance(texts, str):
-            return texts
-        line, d_rest, d_floor, min_e18 = texts
-        if min_e18 is not None and min_e18 >= _MAX_E18:
-            min_e18 = None
-        units = UnitRate(
-            unit,
-            price_e18,
-            price2_e18,
-            per,
-            max_qty,
-            minimum,
-            min_e18,
-            f" {unit}",
-            d_floor,
-            d_rest,
-            price,
-            multiplier,
-            rate,
-        )
-        differs = self._check_units(key, units, line)
-        return differs if differs is not None else (units, line)
 
-    def _check_units(self, key: Key, units: UnitRate, line: Line) -> str | None:
-        """Why the unit rate disagrees with the pricer on some probe quantity, if it does
-        (apply.sql's exact formula, the Python twin and the detail text all checked)."""
-        for qty in (*_UNIT_PROBES, 0, 123_456_789):
-            got = self._unit_line(key, units.unit, qty)
-            seen = Line.of(got)
-            if got is None or got.amount is None or seen is None or seen.meta() != line.meta():
-                return f"probe {qty} differs"
-            used = 1 if units.unit == "requests" else qty
-            exact = None if units.unit == "request_units" else units.amount_e18(used)
-            amount, detail = units.priced(used)
-            in_sql = None if exact is None else Decimal(exact).scaleb(-18)
-            if (
-                got.detail != detail
-                or stored_money(got.amount) != stored_money(amount)
-                or (in_sql is not None and got.amount != convert(in_sql, None, units.rate)[0])
-            ):
-                return f"probe {qty} differs"
-        return None
+def _day(key: Key) -> date:
+    return date.fromordinal(date(1970, 1, 1).toordinal() + key[7])
 
-    def _unit_texts(
-        self, key: Key, entry: RateCardEntry, multiplier: Decimal | None, rate: ExchangeRate | None
-    ) -> tuple[Line, str, str, int | None] | str:
-        """The line of a priced probe (its detail before any conversion note), the parts
-        of a detail the entry declares (`unit_detail`), and the minimum's amount in the
-        card's currency (when exact; the probes check it)."""
-        first = self._unit_line(key, entry.unit or "", _UNIT_PROBES[-1])
-        line = _before_conversion(Line.of(first), rate)
-        if first is None or first.amount is None or line is None:
-            return "no priced probe"
-        d_floor, d_rest = unit_detail(entry)
-        amount = minimum_amount(entry)
-        if amount is None:
-            return line, d_rest, "", None
+
+def _in_usd(line: CostLine, rate: ExchangeRate | None) -> Line:
+    """A priced line's metadata once in USD (the conversion's effective date), with the
+    detail it had before: each span's amount and note are converted on their own."""
+    usd = Line.of(to_usd(line, rate))
+    assert usd is not None
+    return replace(usd, detail=line.detail)
+
+
+def _unit_rate(entry: RateCardEntry, multiplier: Decimal | None) -> UnitRate | str:
+    """The entry as integers (in its card's currency), or why it cannot be applied
+    exactly in SQL."""
+    assert entry.unit is not None
+    assert entry.price is not None
+    unit, price, per, minimum = entry.unit, entry.price, entry.per, entry.minimum
+    price_e18 = scaled(price)
+    price2_e18 = price_e18 if multiplier is None else scaled(_WIDE.multiply(price, multiplier))
+    minimum_e18 = 0 if minimum is None else scaled(minimum)
+    if price_e18 is None or price2_e18 is None or minimum_e18 is None or per > _MAX_QTY:
+        return "price beyond 18 decimal places"
+    # apply.sql holds these in DECIMAL(38, 18) columns
+    if max(price_e18, price2_e18, abs(minimum_e18)) >= _MAX_E18:
+        return "price or minimum out of range"
+    # where the pricer's own arithmetic is exact: 34 digits (28 after a multiplier)
+    bound2 = 10**28 if multiplier is not None else 10**34
+    max_qty = min(
+        _MAX_QTY,
+        (10**34 - 1) // price_e18 if price_e18 else _MAX_QTY,
+        (bound2 - 1) // price2_e18 if price2_e18 else _MAX_QTY,
+    )
+    d_floor, d_rest = unit_detail(entry)
+    amount = minimum_amount(entry)
+    min_e18 = None
+    if amount is not None:
         if multiplier is not None:  # as the pricer scales the line: the host's context
             amount = amount * multiplier
-        return line, d_rest, d_floor, scaled(amount)
-
-    def _unit_line(self, key: Key, unit: str, qty: int) -> CostLine | None:
-        name = _UNIT_FIELDS.get(unit)
-        return self.pricer.price(self._probe(key, **({name: qty} if name else {})))
-
-
-def _before_conversion(line: Line | None, rate: ExchangeRate | None) -> Line | None:
-    """A probe's line as it was in its card's currency (None: it was not converted as
-    `convert` does): the detail before the conversion note, the amount before the rate."""
-    if line is None or rate is None:
-        return line
-    split = split_note(line.detail, rate)
-    if split is None:
-        return None
-    amount = None if line.amount is None else rate.from_usd(line.amount)
-    return replace(line, detail=split[0], amount=amount)
-
-
-# units whose quantity a span may not report (objects, messages and requests default to one)
-_ABSENT_UNITS = frozenset(
-    {"bytes", "bytes_scanned", "bytes_read", "bytes_written", "rows", "request_units"}
-)
+        min_e18 = scaled(amount)
+        if min_e18 is not None and min_e18 >= _MAX_E18:
+            min_e18 = None
+    else:
+        d_floor = ""
+    return UnitRate(
+        unit, price_e18, price2_e18, per, max_qty, minimum, min_e18, f" {unit}", d_floor, d_rest
+    )

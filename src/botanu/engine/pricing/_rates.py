@@ -1,6 +1,7 @@
-"""The arithmetic of quotes: genai-prices and rate-card prices turned into exact per-token
-rates and integer unit prices (1e-18 USD), each with a Python twin of apply.sql's
-formula so a quote can be checked against the pricer before it is trusted.
+"""The arithmetic of quotes: genai-prices and rate-card prices turned into the exact
+per-token rates and integer unit prices apply.sql applies, with the bounds within which
+its arithmetic equals genai-prices' and the rate card's own (beyond them a span is
+priced on its own).
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from typing import Any
 
 from genai_prices.types import ModelPrice, TieredPrices
 
-from botanu.engine.pricing._currency import ExchangeRate, convert
 from botanu.engine.records import CostLine
 
 __all__ = ["Line", "TokenRates", "UnitRate", "scaled", "token_rates"]
@@ -33,7 +33,6 @@ _REPORTED = (
 _MAX_RATE = Decimal(1)  # per token: apply.sql keeps rates as DECIMAL(18, 18)
 _EXACT = Context(prec=80, traps=[Inexact])
 _WIDE = Context(prec=80)
-_META = ("source", "catalog_version", "matched_provider", "matched_model", "effective_date")
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,10 +63,6 @@ class Line:
             line.amount if keep_amount else None,
         )
 
-    def meta(self) -> tuple[Any, ...]:
-        """Everything but the detail and the amount (which a unit price makes per span)."""
-        return (*(getattr(self, n) for n in _META),)
-
 
 @dataclass(frozen=True, slots=True)
 class TokenRates:
@@ -82,26 +77,11 @@ class TokenRates:
     # multiplier after it): the pricer's own arithmetic is exact, so equal to ours
     max_tokens: int = 10**12
 
-    def amount(self, counts: tuple[int | None, ...]) -> Decimal:
-        """The Python twin of apply.sql's token formula (for the self-check)."""
-        t_in, t_cr, t_cw, t_1h, t_out = (c or 0 for c in counts[:5])
-        f_cr, f_cw, f_1h = self.priced
-        rates = self.high if self.tier_start is not None and t_in > self.tier_start else self.base
-        leaves = (
-            t_in - t_cr * f_cr - t_cw * f_cw - t_1h * (f_1h and not f_cw),
-            t_cr,
-            t_cw - t_1h * f_1h,
-            t_1h,
-            t_out,
-        )
-        with localcontext(_EXACT):
-            return sum((Decimal(n) * r for n, r in zip(leaves, rates, strict=True)), Decimal(0))
-
 
 @dataclass(frozen=True, slots=True)
 class UnitRate:
     """One rate-card entry in integers: amount = quantity * price / per (in 1e-18 of the
-    card's currency; `rate` turns it into USD, None: it is USD)."""
+    card's currency), and the parts of a line's detail the entry declares."""
 
     unit: str
     price_e18: int  # the entry's price
@@ -113,9 +93,6 @@ class UnitRate:
     d_unit: str
     d_floor: str
     d_rest: str
-    price: Decimal = Decimal(0)
-    multiplier: Decimal | None = None
-    rate: ExchangeRate | None = None
 
     @property
     def step(self) -> int:
@@ -127,31 +104,6 @@ class UnitRate:
     @property
     def step_e18(self) -> int:
         return self.price2_e18 * self.step // self.per
-
-    def amount_e18(self, qty: int) -> int | None:
-        """The Python twin of apply.sql's unit formula: None where it defers to the pricer."""
-        if self.minimum is not None and qty < self.minimum:
-            return self.min_e18
-        if qty < 0 or qty > self.max_qty or qty % self.step:
-            return None
-        return qty // self.step * self.step_e18
-
-    def detail(self, qty: int | Decimal) -> str:
-        below = self.minimum is not None and qty < self.minimum
-        return f"{qty}{self.d_unit}{self.d_floor if below else ''}{self.d_rest}"
-
-    def priced(self, qty: int | Decimal) -> tuple[Decimal, str | None]:
-        """What the pricer makes of `qty` units: amount (USD, before the store rounds it)
-        and detail, step by step as `price_entries`, a multiplier and `convert` do (for
-        quantities apply.sql cannot price exactly: no span is turned back into a record)."""
-        from botanu.engine.pricing._resources import _MONEY
-
-        used = qty if isinstance(qty, Decimal) else Decimal(qty)
-        billed = used if self.minimum is None else max(used, self.minimum)
-        amount = _MONEY.divide(_MONEY.multiply(billed, self.price), Decimal(self.per))
-        if self.multiplier is not None:
-            amount = amount * self.multiplier  # the host's context, as the pricer's is
-        return convert(amount, self.detail(qty), self.rate)
 
 
 def scaled(value: Decimal) -> int | None:

@@ -4,7 +4,7 @@
 -- columns passed through). Quotes are built in engine/pricing/_quotes.py. Each row of
 -- __ROWS__ carries the span's usage columns beside its quote's columns (q_*), so one row
 -- comes out per row in. Out: `line`, the quote line that applies (NULL: no cost line,
--- -1: the span must be priced on its own, -2: by its quote in Python, from `qty`),
+-- -1: the span is priced on its own, through the same source: `Pricer.line_of`),
 -- `amount` (NULL: a fixed or unpriced line), for unit prices `detail`, and `zero`: the
 -- span reported 0 beside usage, so it is priced as if nothing were reported, on the
 -- quote's noted lines (+3, +4). `failed` (status error, no usage): the quote's not-billed
@@ -56,15 +56,14 @@ chosen AS (
                 ELSE -1
             END
             -- exact when the quantity is a whole number of the quote's steps (the fewest
-            -- units whose price has at most 18 places; one for most prices), else left to
-            -- the quote's Python twin of the pricer's arithmetic (-2)
+            -- units whose price has at most 18 places; one for most prices), else the
+            -- span is priced on its own (request units are floats: always)
             WHEN q_kind = __UNITS__ THEN CASE
                 WHEN qty IS NULL THEN q_alt
-                WHEN q_unit = __UNIT_REQUEST_UNITS__ THEN -2
-                WHEN qty < 0 THEN -1
+                WHEN q_unit = __UNIT_REQUEST_UNITS__ OR qty < 0 THEN -1
                 WHEN q_minimum IS NOT NULL AND qty < q_minimum THEN
-                    CASE WHEN q_min_amount IS NOT NULL THEN q_id ELSE -2 END
-                WHEN qty > q_max_qty OR least(qty, q_max_qty)::BIGINT % q_step <> 0 THEN -2
+                    CASE WHEN q_min_amount IS NOT NULL THEN q_id ELSE -1 END
+                WHEN qty > q_max_qty OR least(qty, q_max_qty)::BIGINT % q_step <> 0 THEN -1
                 ELSE q_id
             END
             WHEN q_kind = __FIXED__ THEN CASE
@@ -83,15 +82,12 @@ chosen AS (
 )
 SELECT __CARRY__
     CASE
-        -- a unit price (-2) always has its own line
-        WHEN f AND (pick = q_id OR pick = -2) THEN q_id + 5
+        WHEN f AND pick = q_id THEN q_id + 5
         WHEN f AND pick = q_alt THEN q_id + 6
         WHEN NOT z OR pick < 0 THEN pick
         WHEN pick = q_id THEN q_id + 3
         ELSE q_id + 4  -- the quote's line without usage, or none: the reported $0
     END AS line,
-    CASE WHEN pick = -2 THEN qty END AS qty,
-    CASE WHEN pick = -2 THEN request_units END AS units_used,
     CASE
         WHEN reported_cost IS NOT NULL AND NOT z THEN reported_cost
         WHEN f OR pick IS DISTINCT FROM q_id THEN NULL
