@@ -11,6 +11,8 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
+from genai_prices.types import ModelPrice
+
 from botanu.engine.pricing._currency import ExchangeRate, to_usd
 from botanu.engine.pricing._llm import LLMCatalog, price_with_entry, select_llm_entry
 from botanu.engine.pricing._rate_card import (
@@ -182,6 +184,23 @@ class Pricer:
         user = self.user_rate_card
         entry = select_llm_entry(user, record, record.model, day) if user else None
         return LLMSource(entry, entry is not None and bool(entry.token_prices))
+
+    def llm_rates(self, record: SpanRecord, day: date) -> tuple[ModelPrice, Decimal] | str:
+        """The token prices the call's source applies to every call of its key on `day`
+        (in the source's currency) and the multiplier on them, or why it declares none:
+        the rates a quote applies in bulk, from the sources `llm_source` orders."""
+        source = self.llm_source(record, day)
+        entry = source.entry
+        if entry is not None and source.own_prices:
+            return ModelPrice(**dict(entry.token_prices)), Decimal(1)
+        when = datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
+        found = self._llm.model_price(
+            record.provider, record.model or "", when, record.service_tier
+        )
+        if isinstance(found, str):
+            return found
+        multiplier = entry.multiplier if entry is not None else None
+        return found, Decimal(1) if multiplier is None else multiplier
 
     def _catalog_line(self, record: SpanRecord, when: datetime) -> CostLine:
         model = record.model

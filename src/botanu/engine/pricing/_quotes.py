@@ -11,11 +11,9 @@ metadata, which the source gives any span of the key. What rates cannot express 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timezone
+from datetime import date
 from decimal import Context, Decimal
 from typing import Any
-
-from genai_prices.types import ModelPrice
 
 from botanu.engine.pricing._currency import ExchangeRate, to_usd
 from botanu.engine.pricing._pricer import Pricer, not_billed_line, reported_line
@@ -141,20 +139,10 @@ class QuoteBook:
         return Quote(TOKENS, USAGE_TOKENS, _in_usd(present, rate), absent, tokens=rates, rate=rate)
 
     def _token_rates(self, key: Key, span: SpanRecord) -> TokenRates | str:
-        """The per-token rates the key's source declares (in its card's currency), or why
+        """The key's token prices as per-token rates (in its source's currency), or why
         five token leaves cannot express them."""
-        pricer = self.pricer
-        day = _day(key)
-        source = pricer.llm_source(span, day)
-        entry = source.entry
-        if entry is not None and source.own_prices:
-            return token_rates(ModelPrice(**dict(entry.token_prices)), Decimal(1))
-        when = datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
-        found = pricer.llm.model_price(span.provider, span.model or "", when, span.service_tier)
-        if isinstance(found, str):
-            return found
-        multiplier = entry.multiplier if entry is not None else None
-        return token_rates(found, Decimal(1) if multiplier is None else multiplier)
+        found = self.pricer.llm_rates(span, _day(key))
+        return found if isinstance(found, str) else token_rates(*found)
 
     def _resource(self, key: Key, span: SpanRecord) -> Quote:
         pricer, category = self.pricer, key[0]
