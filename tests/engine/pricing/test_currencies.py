@@ -410,8 +410,8 @@ def test_a_batch_gives_every_span_its_line_alone(eur, monkeypatch):
 
 
 def test_many_spans_of_one_day_are_converted_by_their_quote(eur):
-    records = [llama(input_tokens=n * 1_000, output_tokens=n) for n in range(1, 200)]
-    records += [kafka(message_count=n) for n in range(1, 200)]
+    records = [llama(input_tokens=n * 1_000, output_tokens=n) for n in range(1, 60)]
+    records += [kafka(message_count=n) for n in range(1, 60)]
 
     bulk = priced_alike(eur, records)
 
