@@ -1,7 +1,9 @@
-"""The pricer: one span in, at most one cost line out, choosing the price source by
-priority (reported > not billed > user rate card > genai-prices or shipped rate card >
-unpriced). It never returns $0 for usage it cannot price, nor trusts a reported 0 beside
-usage; a call that failed before reporting usage is the one $0 it infers.
+"""The price sources, in order of preference (reported > not billed > user rate card >
+genai-prices or shipped rate card > unpriced), each saying two things: the rates it
+applies to every span of a pricing key (which the quotes hand to apply.sql, the one
+applier) and the line it gives one span (for what rates cannot express). A span is priced
+as a batch of one. It is never $0 for usage no source can price, nor is a reported 0
+beside usage trusted; a call that failed before reporting usage is the one $0 inferred.
 """
 
 from __future__ import annotations
@@ -84,9 +86,10 @@ class Pricer:
     the first source that can price the span:
 
     1. a cost reported on the span (`source="reported"`, taken as given; a negative or
-       non-finite one is ignored, and so is a 0 on a span that `carries_usage`: tools
-       report 0 when they have no price list, so the catalog prices it and the line's
-       detail keeps the reported 0);
+       non-finite one is ignored, and so is a 0 on a span that carries usage (a positive
+       token count or quantity, or any storage or messaging call): tools report 0 when
+       they have no price list, so the catalog prices it and the line's detail keeps the
+       reported 0);
     2. a span whose status is error and that carries no usage, where the next sources
        would give a line: exactly $0, `source="not_billed"` (providers do not bill a
        request that failed before reporting usage, e.g. an HTTP 5xx);
