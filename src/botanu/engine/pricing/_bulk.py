@@ -3,7 +3,7 @@ columns (a single span is a batch of one). Spans are grouped by pricing key, one
 per key (kept across batches), and the quotes' rates applied in one statement
 (apply.sql), which also chooses a reported cost, a reported 0 not taken and a failed
 call's not-billed line. Spans a quote cannot price exactly go to their source one by one
-(`Pricer.line_of`) and back through apply.sql as quotes of their own line. Prices in
+(`PriceSources.line_of`) and back through apply.sql as quotes of their own line. Prices in
 another currency are applied in it, then converted row by row with `convert`, at the
 rate the quote holds for its day.
 """
@@ -21,13 +21,6 @@ from typing import Any
 from botanu.engine.batch import SpanBatch
 from botanu.engine.pricing._apply import apply_sql
 from botanu.engine.pricing._currency import convert
-from botanu.engine.pricing._pricer import (
-    QUANTITY_FIELDS,
-    REPORTED_ZERO_NOTE,
-    REQUEST_CATEGORIES,
-    Pricer,
-    with_reported_zero_note,
-)
 from botanu.engine.pricing._quotes import (
     DAY_NS,
     FIXED,
@@ -38,6 +31,13 @@ from botanu.engine.pricing._quotes import (
     QuoteBook,
 )
 from botanu.engine.pricing._rates import Line
+from botanu.engine.pricing._sources import (
+    QUANTITY_FIELDS,
+    REPORTED_ZERO_NOTE,
+    REQUEST_CATEGORIES,
+    PriceSources,
+    with_reported_zero_note,
+)
 from botanu.engine.records import (
     COST_COLUMNS,
     TOKEN_FIELDS,
@@ -63,11 +63,11 @@ _USAGE_FIELDS = (*TOKEN_FIELDS, *QUANTITY_FIELDS)
 _RATES = ("in", "cr", "cw", "1h", "out")
 # lines of quote j: PER_QUOTE * j + offset (see _QuoteTable)
 _PER_QUOTE = 7
-_BY_PRICER: weakref.WeakKeyDictionary[Pricer, BulkPricer] = weakref.WeakKeyDictionary()
+_BY_PRICER: weakref.WeakKeyDictionary[PriceSources, BulkPricer] = weakref.WeakKeyDictionary()
 _BY_PRICER_LOCK = threading.Lock()
 
 
-def bulk_pricer(pricer: Pricer) -> BulkPricer:
+def bulk_pricer(pricer: PriceSources) -> BulkPricer:
     """The bulk pricer of `pricer` (one per pricer, so its quotes outlive a batch)."""
     with _BY_PRICER_LOCK:
         found = _BY_PRICER.get(pricer)
@@ -79,7 +79,7 @@ def bulk_pricer(pricer: Pricer) -> BulkPricer:
 class BulkPricer:
     """Prices batches with the quotes of one `Pricer`; thread-safe (one batch at a time)."""
 
-    def __init__(self, pricer: Pricer) -> None:
+    def __init__(self, pricer: PriceSources) -> None:
         self.pricer = pricer
         self.quotes = QuoteBook(pricer)
         self._lock = threading.Lock()
@@ -244,7 +244,7 @@ class BulkPricer:
         exact: dict[int, Decimal],
     ) -> Any:
         """The rows apply.sql left to their source (-1), each priced on its own by
-        `Pricer.line_of`, then through apply.sql again as a quote of that one line, so a
+        `PriceSources.line_of`, then through apply.sql again as a quote of that one line, so a
         reported 0 or a failed call wraps it as it wraps any quote's line. Their lines
         join the table; returns each row's line."""
         import pyarrow as pa

@@ -5,7 +5,7 @@ it applies (genai-prices' model price or a rate card's entry, times a user multi
 in the card's currency with the exchange rate in force that day) and the line's
 metadata, which the source gives any span of the key. What rates cannot express exactly
 (time-of-day prices, stacked tiers, several units, prices beyond 18 places) is marked
-`FALLBACK` and priced span by span through the same source (`Pricer.line_of`).
+`FALLBACK` and priced span by span through the same source (`PriceSources.line_of`).
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ from decimal import Context, Decimal
 from typing import Any
 
 from botanu.engine.pricing._currency import ExchangeRate, to_usd
-from botanu.engine.pricing._pricer import Pricer, not_billed_line, reported_line
 from botanu.engine.pricing._rate_card import RateCardEntry
 from botanu.engine.pricing._rates import Line, TokenRates, UnitRate, scaled, token_rates
 from botanu.engine.pricing._resources import minimum_amount, unit_detail
+from botanu.engine.pricing._sources import PriceSources, not_billed_line, reported_line
 from botanu.engine.records import CostLine, SpanRecord
 
 __all__ = ["DAY_NS", "Key", "Quote", "QuoteBook"]
@@ -86,7 +86,7 @@ class Quote:
 class QuoteBook:
     """Quotes of one pricer, built on first use and kept (bounded) across batches."""
 
-    def __init__(self, pricer: Pricer, max_quotes: int = 100_000) -> None:
+    def __init__(self, pricer: PriceSources, max_quotes: int = 100_000) -> None:
         self.pricer = pricer
         self._quotes: dict[Key, Quote] = {}
         self._max = max_quotes

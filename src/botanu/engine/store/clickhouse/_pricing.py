@@ -29,7 +29,7 @@ from botanu.engine.ingest.bounds import MAX_SPAN_COST
 from botanu.engine.ingest.in_database import first_value, normalized_columns
 from botanu.engine.pricing import apply_sql
 from botanu.engine.pricing._bulk import KEY_FIELDS
-from botanu.engine.pricing._pricer import QUANTITY_FIELDS, REPORTED_ZERO_NOTE, REQUEST_CATEGORIES
+from botanu.engine.pricing._sources import QUANTITY_FIELDS, REPORTED_ZERO_NOTE, REQUEST_CATEGORIES
 from botanu.engine.records import COST_COLUMNS, TOKEN_FIELDS
 
 

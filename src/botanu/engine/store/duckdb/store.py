@@ -54,7 +54,13 @@ def _sql(name: str) -> str:
 
 
 def _views_sql() -> str:
-    return _sql("views.sql").replace("__ATTRIBUTES__", _attributes_sql())
+    rollup = "\n".join(
+        line for line in _sql("outcome_rollup.sql").splitlines() if not line.startswith("--")
+    )
+    text = _sql("views.sql").replace("__ATTRIBUTES__", _attributes_sql())
+    for key in ("workflow", "customer_id", "tenant_id"):
+        text = text.replace(f"__ROLLUP__ {key}", rollup.replace("__KEY__", key))
+    return text
 
 
 def _attributes_sql() -> str:

@@ -149,64 +149,13 @@ FROM decided;
 -- known (events_unpriced says how many were left out); priced_cost is a lower bound over
 -- all. Pending events are neither successes nor failures.
 CREATE OR REPLACE VIEW workflows AS
-SELECT
-    workflow,
-    count(*) AS events,
-    sum(attempts) AS runs,
-    count(*) FILTER (WHERE final_outcome = 'success') AS successful_events,
-    count(*) FILTER (WHERE final_outcome = 'pending') AS pending_events,
-    count(*) FILTER (WHERE final_outcome = 'success')
-        / nullif(count(*) FILTER (WHERE final_outcome <> 'pending'), 0) AS success_rate,
-    sum(total_cost) AS total_cost,
-    sum(priced_cost) AS priced_cost,
-    sum(wasted_cost) AS wasted_cost,
-    sum(total_cost) / nullif(
-        count(*) FILTER (WHERE final_outcome = 'success' AND total_cost IS NOT NULL), 0
-    ) AS cost_per_success,
-    count(*) FILTER (WHERE total_cost IS NULL) AS events_unpriced,
-    sum(unpriced_spans) AS unpriced_spans
-FROM events
-GROUP BY workflow;
+__ROLLUP__ workflow;
 
 CREATE OR REPLACE VIEW customers AS
-SELECT
-    customer_id,
-    count(*) AS events,
-    sum(attempts) AS runs,
-    count(*) FILTER (WHERE final_outcome = 'success') AS successful_events,
-    count(*) FILTER (WHERE final_outcome = 'pending') AS pending_events,
-    count(*) FILTER (WHERE final_outcome = 'success')
-        / nullif(count(*) FILTER (WHERE final_outcome <> 'pending'), 0) AS success_rate,
-    sum(total_cost) AS total_cost,
-    sum(priced_cost) AS priced_cost,
-    sum(wasted_cost) AS wasted_cost,
-    sum(total_cost) / nullif(
-        count(*) FILTER (WHERE final_outcome = 'success' AND total_cost IS NOT NULL), 0
-    ) AS cost_per_success,
-    count(*) FILTER (WHERE total_cost IS NULL) AS events_unpriced,
-    sum(unpriced_spans) AS unpriced_spans
-FROM events
-GROUP BY customer_id;
+__ROLLUP__ customer_id;
 
 CREATE OR REPLACE VIEW tenants AS
-SELECT
-    tenant_id,
-    count(*) AS events,
-    sum(attempts) AS runs,
-    count(*) FILTER (WHERE final_outcome = 'success') AS successful_events,
-    count(*) FILTER (WHERE final_outcome = 'pending') AS pending_events,
-    count(*) FILTER (WHERE final_outcome = 'success')
-        / nullif(count(*) FILTER (WHERE final_outcome <> 'pending'), 0) AS success_rate,
-    sum(total_cost) AS total_cost,
-    sum(priced_cost) AS priced_cost,
-    sum(wasted_cost) AS wasted_cost,
-    sum(total_cost) / nullif(
-        count(*) FILTER (WHERE final_outcome = 'success' AND total_cost IS NOT NULL), 0
-    ) AS cost_per_success,
-    count(*) FILTER (WHERE total_cost IS NULL) AS events_unpriced,
-    sum(unpriced_spans) AS unpriced_spans
-FROM events
-GROUP BY tenant_id;
+__ROLLUP__ tenant_id;
 
 -- Usage botanu could not price: shown, never counted as $0.
 CREATE OR REPLACE VIEW unpriced AS
