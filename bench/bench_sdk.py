@@ -29,9 +29,12 @@ from collections.abc import Callable, Sequence
 from opentelemetry import baggage, context, trace
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
+from opentelemetry.sdk.trace.sampling import ParentBased, Sampler, TraceIdRatioBased
 
 import botanu
 from botanu import RunContextEnricher, botanu_workflow, emit_outcome, track_llm_call
+from botanu.sdk._otel_internals import recorded_span_batcher
+from botanu.sdk.sampling import recording_runs
 
 # "outside-host": the same span on a provider the host built, botanu's enricher added to
 # its processor list (no target of its own: shown to make the cost of that path visible)
@@ -54,8 +57,8 @@ def batch_exporter() -> BatchSpanProcessor:
     )
 
 
-def make_provider() -> TracerProvider:
-    provider = TracerProvider()
+def make_provider(sampler: Sampler | None = None) -> TracerProvider:
+    provider = TracerProvider(sampler=sampler)
     provider.add_span_processor(batch_exporter())
     return provider
 
@@ -83,6 +86,11 @@ RUN_ATTRIBUTES = {
 
 
 def bare_run() -> None:
+    bare_run_on(bare)
+
+
+def bare_run_on(tracer: trace.Tracer) -> None:
+    bare = tracer
     ctx = context.get_current()
     bag = {k: str(v) for k, v in RUN_ATTRIBUTES.items() if k != "botanu.attempt"}
     for key, value in bag.items():
@@ -330,6 +338,30 @@ def main() -> None:
         n=n,
         rounds=span_rounds,
         around=inside_run,
+    )
+    # the application samples at 0.1: bare OpenTelemetry records one run in ten, botanu
+    # records every run for cost (its exporter gets them all; the application's exporter
+    # the sampled tenth, as bare). No target: what cost at 100% costs per run.
+    botanu.disable()
+    sampler = ParentBased(TraceIdRatioBased(0.1))
+    bare_sampled = make_provider(sampler).get_tracer("bench")
+    host_sampled = make_provider(sampler)
+    botanu.enable(exporter="none", tracer_provider=host_sampled)
+    recording_runs(host_sampled)  # what enable() does when it installs botanu's exporter
+    host_sampled.add_span_processor(
+        recorded_span_batcher(
+            DiscardExporter(),
+            max_queue_size=1 << 17,
+            max_export_batch_size=1 << 15,
+            schedule_delay_millis=60_000,
+        )
+    )
+    compare(
+        "run-sampled",
+        baseline=lambda: bare_run_on(bare_sampled),
+        candidate=botanu_run,
+        n=n,
+        rounds=rounds,
     )
     botanu.disable()
     botanu.enable(exporter="none")  # the plain set-up again, for the memory figure

@@ -603,7 +603,7 @@ def test_tracer_provider_argument_is_used_instead_of_the_global_one(run_python):
 @pytest.mark.parametrize(
     ("call", "expected"),
     [
-        ('botanu.enable(exporter="console")', ["RunContextEnricher", "BatchSpanProcessor"]),
+        ('botanu.enable(exporter="console")', ["RunContextEnricher", "RecordedSpanBatcher"]),
         ('botanu.enable(exporter="none")', ["RunContextEnricher"]),
         ('botanu.enable(otlp_endpoint="http://127.0.0.1:1")', ["RunContextEnricher"]),
     ],
@@ -658,7 +658,7 @@ def test_no_provider_gets_an_sdk_provider_with_the_service_resource(run_python):
     assert out["sdk"] is True
     assert out["resource"]["service.name"] == "checkout"
     assert out["resource"]["deployment.environment.name"] == "staging"
-    assert out["processors"] == ["RunContextEnricher", "BatchSpanProcessor"]
+    assert out["processors"] == ["RunContextEnricher", "RecordedSpanBatcher"]
 
 
 def test_noop_provider_from_the_host_runs_everything_without_errors(run_python):

@@ -10,14 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from contextvars import ContextVar
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from opentelemetry import baggage as baggage_api
 from opentelemetry import context as context_api
 from opentelemetry.context import Context
+from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor, SynchronousMultiSpanProcessor
 from opentelemetry.sdk.trace import Span as SdkSpan
-from opentelemetry.sdk.trace import SpanProcessor, SynchronousMultiSpanProcessor
-from opentelemetry.trace import Span
+from opentelemetry.trace import Span, SpanContext, TraceFlags
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace.export import SpanExporter
 
 __all__ = [
     "BAGGAGE_KEY",
@@ -27,6 +31,7 @@ __all__ = [
     "mark",
     "marked",
     "readable_attributes",
+    "recorded_span_batcher",
     "replace_attributes",
     "unmark",
     "write_attributes",
@@ -185,3 +190,61 @@ def marked(target: object, name: str) -> Any:
 def unmark(target: object, name: str) -> Any:
     """Take botanu's mark `name` off `target`; returns it, or None when there was none."""
     return vars(target).pop(_MARK + name, None)
+
+
+# --- export of spans recorded but not sampled ---------------------------------------------
+
+
+def recorded_span_batcher(exporter: SpanExporter, **options: Any) -> SpanProcessor:
+    """The SDK's batch processor over `exporter`, except that it exports every span it is
+    given: also a span recorded but not sampled (the SDK's skips those). botanu's exporter,
+    so the spans of a run that the application's sampler dropped still reach cost."""
+    processor: SpanProcessor = _recorded_span_batcher_class()(exporter, **options)
+    return processor
+
+
+@cache
+def _recorded_span_batcher_class() -> Any:
+    # built on first use: `import botanu` does not load the SDK's export module
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+    class RecordedSpanBatcher(BatchSpanProcessor):
+        def on_end(self, span: ReadableSpan) -> None:
+            context = span.context
+            if context is None or context.trace_flags.sampled:
+                super().on_end(span)
+                return
+            emit = getattr(getattr(self, "_batch_processor", None), "emit", None)
+            if emit is not None:  # the queue sampled spans go to, without the flag check
+                emit(span)
+            else:
+                super().on_end(_as_sampled(span))
+
+    return RecordedSpanBatcher
+
+
+def _as_sampled(span: ReadableSpan) -> ReadableSpan:
+    """A copy of `span` flagged sampled, through the public constructor."""
+    context = span.context
+    assert context is not None
+    flagged = SpanContext(
+        context.trace_id,
+        context.span_id,
+        context.is_remote,
+        TraceFlags(context.trace_flags | TraceFlags.SAMPLED),
+        context.trace_state,
+    )
+    return ReadableSpan(
+        name=span.name,
+        context=flagged,
+        parent=span.parent,
+        resource=span.resource,
+        attributes=span.attributes,
+        events=span.events,
+        links=span.links,
+        kind=span.kind,
+        status=span.status,
+        start_time=span.start_time,
+        end_time=span.end_time,
+        instrumentation_scope=span.instrumentation_scope,
+    )

@@ -21,8 +21,14 @@ from botanu._version import __version__
 from botanu.exceptions import BotanuConfigError
 from botanu.sdk import _runtime
 from botanu.sdk._guard import warn_misuse
-from botanu.sdk._otel_internals import EnrichingSpanProcessors, mark, marked
+from botanu.sdk._otel_internals import (
+    EnrichingSpanProcessors,
+    mark,
+    marked,
+    recorded_span_batcher,
+)
 from botanu.sdk.enricher import RunContextEnricher
+from botanu.sdk.sampling import RunRecordingSampler, recording_runs
 
 if TYPE_CHECKING:
     from botanu.sdk._auto_instrument import AutoInstrumented
@@ -148,6 +154,9 @@ def disable() -> None:
         enricher = marked(installed.provider, _ENRICHER)
         if isinstance(enricher, RunContextEnricher):
             enricher.enabled = False
+        sampler = getattr(installed.provider, "sampler", None)
+        if isinstance(sampler, RunRecordingSampler):
+            sampler.enabled = False
         if installed.exporter is not None:
             slot = marked(installed.provider, _SLOT)
             if isinstance(slot, _ExportSlot) and slot.inner is installed.exporter:
@@ -248,6 +257,8 @@ def _install(config: BotanuConfig, given: TracerProvider | None) -> _Installed:
         mark(provider, _ENRICHER, enricher)
     exporter = _exporter_processor(config) if exporter_wanted else None
     if exporter is not None:
+        # the spans of runs the sampler drops are recorded for botanu's exporter alone
+        recording_runs(provider)
         slot = _export_slot(provider)
         slot.inner = exporter
         slot.timeout = _shutdown_timeout(config)
@@ -311,7 +322,7 @@ def _export_slot(provider: TracerProvider) -> _ExportSlot:
 
 
 def _exporter_processor(config: BotanuConfig) -> SpanProcessor:
-    from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
+    from opentelemetry.sdk.trace.export import SpanExporter
 
     span_exporter: SpanExporter
     if config.exporter == "console":
@@ -336,4 +347,4 @@ def _exporter_processor(config: BotanuConfig) -> SpanProcessor:
         if config.otlp_headers:
             kwargs["headers"] = dict(config.otlp_headers)
         span_exporter = OTLPSpanExporter(**kwargs)
-    return BatchSpanProcessor(span_exporter)
+    return recorded_span_batcher(span_exporter)
