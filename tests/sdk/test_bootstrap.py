@@ -682,10 +682,11 @@ def test_noop_provider_from_the_host_runs_everything_without_errors(run_python):
             with botanu.run_botanu("ctx", event_id="e", customer_id="c") as run:
                 botanu.emit_outcome("success")
             result = job(3)
+            async_result = asyncio.run(async_job(41))
             botanu.disable()
             emit(
                 result=result["x"],
-                async_result=asyncio.run(async_job(41)),
+                async_result=async_result,
                 ctx_run_id=run.run_id,
                 provider=type(trace.get_tracer_provider()).__name__,
                 service=config.service_name,

@@ -7,6 +7,7 @@ the same rules as the current span: it is copied into tasks and threads started 
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 from opentelemetry import baggage as baggage_api
@@ -34,9 +35,10 @@ INSTRUMENTATION_NAME = "botanu"
 class RuntimeState:
     """What `enable()` decided; the defaults hold before (or without) `enable()`."""
 
-    __slots__ = ("environment", "lean", "tracer")
+    __slots__ = ("enabled", "environment", "lean", "tracer")
 
     def __init__(self) -> None:
+        self.enabled = False
         self.lean = True
         self.environment: str | None = None
         self.tracer: trace.Tracer = trace.get_tracer(INSTRUMENTATION_NAME)
@@ -90,6 +92,27 @@ class RunScope:
     def add_attributes(self, extra: dict[str, Any]) -> None:
         # a new dict, so enrichers in other threads never see one half-updated
         self.attributes = {**self.attributes, **extra}
+
+
+_warned_not_recording = False
+
+
+def warn_if_not_recording() -> None:
+    """Log once, at the first run started while botanu is not enabled and the global
+    provider is not an OpenTelemetry SDK one: such a run records nothing."""
+    global _warned_not_recording
+    if _warned_not_recording or state.enabled:
+        return
+    from opentelemetry.sdk.trace import TracerProvider
+
+    if isinstance(trace.get_tracer_provider(), TracerProvider):
+        return  # the application's provider records it (without botanu's exporter)
+    _warned_not_recording = True
+    logging.getLogger("botanu").warning(
+        "botanu: a run started while botanu is not enabled and no OpenTelemetry SDK "
+        "tracer provider is set, so nothing of it is recorded: call botanu.enable() "
+        "at start-up"
+    )
 
 
 def current_scope(ctx: Context | None = None) -> RunScope | None:

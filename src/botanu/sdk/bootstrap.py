@@ -60,6 +60,8 @@ class _Installed:
 
 _lock = threading.RLock()
 _installed: _Installed | None = None
+# botanu's own provider beside another vendor's global one (kept across enable cycles)
+_beside: TracerProvider | None = None
 # botanu's marks on a provider (see _otel_internals.mark)
 _ENRICHER = "enricher"
 _SLOT = "export_slot"
@@ -162,6 +164,7 @@ def disable() -> None:
             if isinstance(slot, _ExportSlot) and slot.inner is installed.exporter:
                 slot.inner = None
             _stop_exporter(installed.exporter, _shutdown_timeout(installed.config), flush=True)
+        _runtime.state.enabled = False
         _runtime.state.lean = True
         _runtime.state.environment = None
         _runtime.state.tracer = trace.get_tracer(_runtime.INSTRUMENTATION_NAME, __version__)
@@ -227,22 +230,26 @@ def _install(config: BotanuConfig, given: TracerProvider | None) -> _Installed:
     exporter_wanted = config.exporter != "none"
     if not isinstance(provider, TracerProvider):
         if _is_unset(provider):
-            built_in = RunContextEnricher()
-            provider = TracerProvider(
-                resource=_resource(config), active_span_processor=EnrichingSpanProcessors(built_in)
-            )
-            mark(provider, _ENRICHER, built_in)
-            mark(provider, _OWNED, True)
+            provider = _own_provider(config)
             trace.set_tracer_provider(provider)
             owns = True
-        else:  # a NoOp or foreign provider: botanu's spans follow it, nothing to add
-            logger.info(
-                "botanu: the global TracerProvider is %s, not an SDK provider; "
-                "botanu adds no processors to it",
-                type(provider).__name__,
-            )
+        elif isinstance(provider, trace.NoOpTracerProvider):  # the host turned tracing off
+            logger.info("botanu: the global TracerProvider is a NoOp one; botanu records nothing")
             _apply_runtime(config, trace.get_tracer(_runtime.INSTRUMENTATION_NAME, __version__))
             return _Installed(config, provider, False, None)
+        else:
+            # another vendor's provider (ddtrace's): botanu records its runs on a provider
+            # of its own beside it, not made global, and exports them as configured
+            logger.info(
+                "botanu: the global TracerProvider is %s, not an SDK provider; "
+                "botanu records its runs on its own provider",
+                type(provider).__name__,
+            )
+            global _beside
+            if _beside is None:
+                _beside = _own_provider(config)
+            provider = _beside
+            owns = True
     elif marked(provider, _OWNED):
         owns = True  # botanu's own provider from an earlier enable(): export as configured
     else:
@@ -266,7 +273,19 @@ def _install(config: BotanuConfig, given: TracerProvider | None) -> _Installed:
     return _Installed(config, provider, owns, exporter)
 
 
+def _own_provider(config: BotanuConfig) -> TracerProvider:
+    """An SDK provider botanu creates, its enricher built into its processor list."""
+    built_in = RunContextEnricher()
+    provider = TracerProvider(
+        resource=_resource(config), active_span_processor=EnrichingSpanProcessors(built_in)
+    )
+    mark(provider, _ENRICHER, built_in)
+    mark(provider, _OWNED, True)
+    return provider
+
+
 def _apply_runtime(config: BotanuConfig, tracer: trace.Tracer) -> None:
+    _runtime.state.enabled = True
     _runtime.state.lean = config.lean
     _runtime.state.environment = config.environment
     _runtime.state.tracer = tracer

@@ -236,6 +236,8 @@ def start_run(
     kind: trace.SpanKind = trace.SpanKind.INTERNAL,
 ) -> RunScope:
     """Open the run span for `run` and make the run current."""
+    if not _runtime.state.enabled:
+        _runtime.warn_if_not_recording()
     lean = _runtime.state.lean
     attributes = run.to_span_attributes()
     span = _runtime.state.tracer.start_span(
