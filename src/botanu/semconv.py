@@ -191,6 +191,18 @@ DB_OPERATION_DEPRECATED: Final = "db.operation"
 MESSAGING_OPERATION_DEPRECATED: Final = "messaging.operation"
 AWS_S3_BUCKET: Final = "aws.s3.bucket"
 AZURE_COSMOSDB_REQUEST_CHARGE: Final = "azure.cosmosdb.operation.request_charge"
+# the published botanu SDK's own names (services still on it): cache counts beside
+# gen_ai.usage.input_tokens, which it passes through as the caller gave it
+PUBLISHED_CACHE_READ_TOKENS: Final = "botanu.usage.cache_read_tokens"
+PUBLISHED_CACHED_TOKENS: Final = "botanu.usage.cached_tokens"  # its alias of cache reads
+PUBLISHED_CACHE_WRITE_TOKENS: Final = "botanu.usage.cache_write_tokens"
+PUBLISHED_WAREHOUSE_BYTES_SCANNED: Final = "botanu.warehouse.bytes_scanned"
+PUBLISHED_DATA_OBJECTS_COUNT: Final = "botanu.data.objects_count"
+PUBLISHED_DATA_BYTES_READ: Final = "botanu.data.bytes_read"
+PUBLISHED_DATA_BYTES_WRITTEN: Final = "botanu.data.bytes_written"
+PUBLISHED_DATA_ROWS_RETURNED: Final = "botanu.data.rows_returned"
+PUBLISHED_DATA_ROWS_AFFECTED: Final = "botanu.data.rows_affected"
+PUBLISHED_MESSAGING_MESSAGE_COUNT: Final = "botanu.messaging.message_count"
 # a cost already computed by the application itself, in USD
 REPORTED_COST: Final = "botanu.cost.reported"
 # the 1-hour part of the cache writes (Anthropic prices it apart from 5-minute writes)

@@ -66,6 +66,12 @@ CASES: list[dict[str, object]] = [
     {sc.MESSAGING_SYSTEM: "aws_sqs", "messaging.batch.message_count": 12},
     {sc.MESSAGING_SYSTEM: "kafka", sc.MESSAGING_OPERATION_TYPE: "receive"},
     {"http.request.method": "GET"},
+    # the published botanu SDK's names
+    {**LLM, sc.PUBLISHED_CACHED_TOKENS: 400, sc.PUBLISHED_CACHE_READ_TOKENS: 400},
+    {**LLM, "gen_ai.usage.input_tokens": 10, sc.PUBLISHED_CACHE_WRITE_TOKENS: 900},
+    {"db.system": "bigquery", sc.PUBLISHED_WAREHOUSE_BYTES_SCANNED: 2**30},
+    {sc.STORAGE_SYSTEM: "s3", sc.STORAGE_OPERATION: "PUT", sc.PUBLISHED_DATA_OBJECTS_COUNT: 9},
+    {sc.MESSAGING_SYSTEM: "aws_sqs", sc.PUBLISHED_MESSAGING_MESSAGE_COUNT: 3},
 ]
 RUN = {
     sc.RUN_ID: "run-1",

@@ -109,6 +109,8 @@ CATEGORY_FIELDS: dict[str, tuple[Field, ...]] = {
                 sc.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
                 sc.OPENLLMETRY_CACHE_READ_INPUT_TOKENS,
                 sc.OPENINFERENCE_CACHE_READ_TOKENS,
+                sc.PUBLISHED_CACHE_READ_TOKENS,
+                sc.PUBLISHED_CACHED_TOKENS,
             ),
             "count",
         ),
@@ -119,6 +121,7 @@ CATEGORY_FIELDS: dict[str, tuple[Field, ...]] = {
                 sc.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS,
                 sc.OPENLLMETRY_CACHE_CREATION_INPUT_TOKENS,
                 sc.OPENINFERENCE_CACHE_WRITE_TOKENS,
+                sc.PUBLISHED_CACHE_WRITE_TOKENS,
             ),
             "count",
         ),
@@ -135,19 +138,36 @@ CATEGORY_FIELDS: dict[str, tuple[Field, ...]] = {
     ),
     "db": (
         Field("operation", (sc.DB_OPERATION_NAME, sc.DB_OPERATION_DEPRECATED)),
-        Field("bytes_scanned", (sc.DB_BYTES_SCANNED,), "count"),
+        Field(
+            "bytes_scanned", (sc.DB_BYTES_SCANNED, sc.PUBLISHED_WAREHOUSE_BYTES_SCANNED), "count"
+        ),
         Field("request_units", (sc.DB_REQUEST_UNITS, sc.AZURE_COSMOSDB_REQUEST_CHARGE), "float"),
-        Field("rows", (sc.DB_RESPONSE_RETURNED_ROWS, sc.DB_ROWS_AFFECTED), "count"),
+        Field(
+            "rows",
+            (
+                sc.DB_RESPONSE_RETURNED_ROWS,
+                sc.DB_ROWS_AFFECTED,
+                sc.PUBLISHED_DATA_ROWS_RETURNED,
+                sc.PUBLISHED_DATA_ROWS_AFFECTED,
+            ),
+            "count",
+        ),
     ),
     "storage": (
         _text("operation", sc.STORAGE_OPERATION),
-        Field("bytes_read", (sc.STORAGE_BYTES_READ,), "count"),
-        Field("bytes_written", (sc.STORAGE_BYTES_WRITTEN,), "count"),
-        Field("object_count", (sc.STORAGE_OBJECT_COUNT,), "count"),
+        Field("bytes_read", (sc.STORAGE_BYTES_READ, sc.PUBLISHED_DATA_BYTES_READ), "count"),
+        Field(
+            "bytes_written", (sc.STORAGE_BYTES_WRITTEN, sc.PUBLISHED_DATA_BYTES_WRITTEN), "count"
+        ),
+        Field("object_count", (sc.STORAGE_OBJECT_COUNT, sc.PUBLISHED_DATA_OBJECTS_COUNT), "count"),
     ),
     "messaging": (
         Field("operation", (sc.MESSAGING_OPERATION_TYPE, sc.MESSAGING_OPERATION_DEPRECATED)),
-        Field("message_count", (sc.MESSAGING_BATCH_MESSAGE_COUNT,), "count"),
+        Field(
+            "message_count",
+            (sc.MESSAGING_BATCH_MESSAGE_COUNT, sc.PUBLISHED_MESSAGING_MESSAGE_COUNT),
+            "count",
+        ),
         Field("bytes_written", (sc.MESSAGING_MESSAGE_BODY_SIZE,), "count"),
     ),
 }

@@ -1,0 +1,155 @@
+"""Spans written by the published botanu SDK (a service still on it) are priced as ours:
+its cache counts (`botanu.usage.*`), warehouse bytes (`botanu.warehouse.bytes_scanned`),
+storage counts (`botanu.data.*`) and message counts are read. The attributes are those
+its trackers write (botanu-sdk-python at 2026-04-25: `tracking/llm.py`, `tracking/data.py`);
+its input count is the caller's number as given: inclusive of cached input for OpenAI,
+exclusive of cache reads and writes for Anthropic's raw usage."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from decimal import Decimal
+
+import pytest
+from genai_prices import Usage, calc_price
+
+from botanu import semconv as sc
+from botanu.engine.ingest import RawSpan, normalize
+from botanu.engine.pricing import Pricer
+
+AT = datetime(2026, 11, 2, 12, tzinfo=timezone.utc)
+START = int(AT.timestamp()) * 10**9
+
+
+def span(name: str, attributes: dict[str, object]) -> RawSpan:
+    return RawSpan(
+        trace_id="1" * 32,
+        span_id="2" * 16,
+        parent_span_id=None,
+        name=name,
+        kind="client",
+        start_ns=START,
+        end_ns=START + 1,
+        status_code="unset",
+        attributes=attributes,
+        resource={},
+    )
+
+
+def llm(vendor: str, model: str, **usage: int) -> dict[str, object]:
+    """What its `track_llm_call(vendor=...)` and `set_tokens(...)` write."""
+    attributes: dict[str, object] = {
+        "gen_ai.operation.name": "chat",
+        "gen_ai.provider.name": vendor,
+        "botanu.vendor": vendor,
+        "gen_ai.request.model": model,
+        "gen_ai.usage.input_tokens": usage.pop("input_tokens"),
+        "gen_ai.usage.output_tokens": usage.pop("output_tokens"),
+    }
+    for key, value in usage.items():  # each cache count only when above 0
+        attributes[f"botanu.usage.{key}"] = value
+    return attributes
+
+
+def genai_price(provider: str, model: str, usage: Usage) -> Decimal:
+    return calc_price(usage, model, provider_id=provider, genai_request_timestamp=AT).total_price
+
+
+@pytest.fixture(scope="module")
+def pricer() -> Pricer:
+    return Pricer()
+
+
+def test_openai_cached_input_is_priced_at_the_cached_rate(pricer):
+    # set_tokens(input_tokens=100_000, output_tokens=1_000, cache_read_tokens=80_000)
+    # writes the cache read under both of its names
+    attributes = llm(
+        "openai",
+        "gpt-4o",
+        input_tokens=100_000,
+        output_tokens=1_000,
+        cached_tokens=80_000,
+        cache_read_tokens=80_000,
+    )
+    line = pricer.price(normalize(span("chat gpt-4o", attributes)))
+
+    usage = Usage(input_tokens=100_000, cache_read_tokens=80_000, output_tokens=1_000)
+    assert line.amount == genai_price("openai", "gpt-4o", usage)
+    assert line.amount == Decimal("0.16")  # $0.26 if the cached input were billed in full
+
+
+def test_openai_cached_tokens_alone_count_as_cache_reads(pricer):
+    attributes = llm(
+        "openai", "gpt-4o", input_tokens=100_000, output_tokens=1_000, cached_tokens=80_000
+    )
+    line = pricer.price(normalize(span("chat gpt-4o", attributes)))
+
+    assert line.amount == Decimal("0.16")
+
+
+def test_anthropic_cache_reads_and_writes_are_priced(pricer):
+    # Anthropic's raw usage: input_tokens excludes the cache reads and writes
+    attributes = llm(
+        "anthropic",
+        "claude-sonnet-4-5",
+        input_tokens=1_000,
+        output_tokens=1_000,
+        cache_read_tokens=100_000,
+        cache_write_tokens=10_000,
+    )
+    line = pricer.price(normalize(span("chat claude", attributes)))
+
+    usage = Usage(
+        input_tokens=111_000,
+        cache_read_tokens=100_000,
+        cache_write_tokens=10_000,
+        output_tokens=1_000,
+    )
+    assert line.amount == genai_price("anthropic", "claude-sonnet-4-5", usage)
+
+
+def test_warehouse_bytes_scanned_price_a_bigquery_query(pricer):
+    # DBTracker(system="bigquery").set_bytes_scanned(10**12): one TB scanned
+    attributes = {
+        "db.system": "bigquery",
+        "db.operation": "SELECT",
+        "botanu.warehouse.bytes_scanned": 10**12,
+    }
+    record = normalize(span("SELECT", attributes))
+    line = pricer.price(record)
+
+    assert record.bytes_scanned == 10**12
+    # the shipped rate card: $6.25 per TiB scanned on demand; 10**12 * 6.25 / 2**40 exactly
+    assert line.amount == Decimal("5.684341886080801486968994140625")
+
+
+def test_a_storage_write_counts_its_objects(pricer):
+    # StorageTracker(system="s3", operation="PUT").set_result(objects_count=1000, ...)
+    attributes = {
+        "botanu.storage.system": "s3",
+        "botanu.storage.operation": "PUT",
+        "botanu.data.objects_count": 1_000,
+        "botanu.data.bytes_written": 10**9,
+    }
+    record = normalize(span("PUT", attributes))
+    one = normalize(span("PUT", {k: v for k, v in attributes.items() if "objects" not in k}))
+
+    assert (record.object_count, record.bytes_written) == (1_000, 10**9)
+    assert pricer.price(record).amount == 1_000 * pricer.price(one).amount
+
+
+def test_rows_and_messages_are_read():
+    rows = normalize(span("q", {"db.system": "postgresql", sc.PUBLISHED_DATA_ROWS_RETURNED: 7}))
+    sent = normalize(
+        span(
+            "send",
+            {
+                "messaging.system": "aws_sqs",
+                "messaging.operation.type": "send",
+                sc.PUBLISHED_MESSAGING_MESSAGE_COUNT: 12,
+            },
+        )
+    )
+
+    assert rows.rows == 7
+    assert sent.message_count == 12
