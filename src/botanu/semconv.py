@@ -193,6 +193,7 @@ AWS_S3_BUCKET: Final = "aws.s3.bucket"
 AZURE_COSMOSDB_REQUEST_CHARGE: Final = "azure.cosmosdb.operation.request_charge"
 # the published botanu SDK's own names (services still on it): cache counts beside
 # gen_ai.usage.input_tokens, which it passes through as the caller gave it
+PUBLISHED_VENDOR: Final = "botanu.vendor"  # on its LLM spans only: ours never write it
 PUBLISHED_CACHE_READ_TOKENS: Final = "botanu.usage.cache_read_tokens"
 PUBLISHED_CACHED_TOKENS: Final = "botanu.usage.cached_tokens"  # its alias of cache reads
 PUBLISHED_CACHE_WRITE_TOKENS: Final = "botanu.usage.cache_write_tokens"

@@ -153,3 +153,37 @@ def test_rows_and_messages_are_read():
 
     assert rows.rows == 7
     assert sent.message_count == 12
+
+
+def test_its_anthropic_input_is_exclusive_even_when_above_the_cache_counts(pricer):
+    # set_tokens(input_tokens=100, cache_read_tokens=80, cache_write_tokens=20), as its own
+    # unit test for Anthropic: the input is Anthropic's, without the 100 cached tokens
+    attributes = llm(
+        "anthropic",
+        "claude-sonnet-4-5",
+        input_tokens=100,
+        output_tokens=10,
+        cached_tokens=80,
+        cache_read_tokens=80,
+        cache_write_tokens=20,
+    )
+    record = normalize(span("chat claude", attributes))
+
+    assert record.input_tokens == 200
+    usage = Usage(input_tokens=200, cache_read_tokens=80, cache_write_tokens=20, output_tokens=10)
+    expected = genai_price("anthropic", "claude-sonnet-4-5", usage)
+    assert pricer.price(record).amount == expected
+
+
+def test_our_own_spans_keep_an_inclusive_input():
+    # botanu's own trackers write input inclusive of cache, and never botanu.vendor
+    attributes = {
+        "gen_ai.operation.name": "chat",
+        "gen_ai.provider.name": "anthropic",
+        "gen_ai.request.model": "claude-sonnet-4-5",
+        "gen_ai.usage.input_tokens": 100,
+        "gen_ai.usage.output_tokens": 10,
+        "gen_ai.usage.cache_read.input_tokens": 80,
+        "gen_ai.usage.cache_write.input_tokens": 20,
+    }
+    assert normalize(span("chat claude", attributes)).input_tokens == 100

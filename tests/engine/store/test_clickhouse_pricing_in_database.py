@@ -69,6 +69,14 @@ CASES: list[dict[str, object]] = [
     # the published botanu SDK's names
     {**LLM, sc.PUBLISHED_CACHED_TOKENS: 400, sc.PUBLISHED_CACHE_READ_TOKENS: 400},
     {**LLM, "gen_ai.usage.input_tokens": 10, sc.PUBLISHED_CACHE_WRITE_TOKENS: 900},
+    {
+        **LLM,
+        "gen_ai.provider.name": "anthropic",
+        "gen_ai.request.model": "claude-sonnet-4-5",
+        sc.PUBLISHED_VENDOR: "anthropic",
+        sc.PUBLISHED_CACHE_READ_TOKENS: 80,
+        sc.PUBLISHED_CACHE_WRITE_TOKENS: 20,
+    },
     {"db.system": "bigquery", sc.PUBLISHED_WAREHOUSE_BYTES_SCANNED: 2**30},
     {sc.STORAGE_SYSTEM: "s3", sc.STORAGE_OPERATION: "PUT", sc.PUBLISHED_DATA_OBJECTS_COUNT: 9},
     {sc.MESSAGING_SYSTEM: "aws_sqs", sc.PUBLISHED_MESSAGING_MESSAGE_COUNT: 3},

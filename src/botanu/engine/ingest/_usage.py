@@ -12,6 +12,7 @@ from botanu import semconv as sc
 from botanu.engine.ingest.fields import (
     CATEGORY_FIELDS,
     DB_SYSTEM_KEYS,
+    EXCLUSIVE_INPUT,
     LLM_INPUT_KEYS,
     LLM_MODEL_KEYS,
     LLM_OUTPUT_KEYS,
@@ -97,11 +98,12 @@ def _llm(
     fields = {f.name: group.read(f) for f in CATEGORY_FIELDS["llm"]}
     read, write = fields["cache_read_tokens"], fields["cache_write_tokens"]
     reasoning = fields["reasoning_tokens"]
-    # a total smaller than its own parts was sent exclusive (Anthropic's raw usage)
+    # a total smaller than its own parts was sent exclusive (Anthropic's raw usage), and
+    # so is every total of an emitter known to send it so (EXCLUSIVE_INPUT)
     if tokens_in is not None and (read is not None or write is not None):
         parts = [pc.fill_null(c, 0) for c in (read, write) if c is not None]
         total = parts[0] if len(parts) == 1 else pc.add_checked(parts[0], parts[1])
-        tokens_in = _grown(tokens_in, total)
+        tokens_in = _grown(tokens_in, total, _exclusive_input(group, provider))
     if tokens_out is not None and reasoning is not None:
         tokens_out = _grown(tokens_out, reasoning)
     return {
@@ -114,12 +116,33 @@ def _llm(
     }
 
 
-def _grown(total: Array, parts: Array) -> Array:
-    """`total + parts` where the total is below its parts, else the total as it is."""
+def _grown(total: Array, parts: Array, exclusive: Array | None = None) -> Array:
+    """`total + parts` where the total is below its parts or known `exclusive` of them,
+    else the total as it is."""
     import pyarrow.compute as pc
 
     below = pc.fill_null(pc.less(total, parts), False)
+    if exclusive is not None:
+        below = pc.or_(below, exclusive)
     return pc.if_else(below, pc.add_checked(total, parts), total)
+
+
+def _exclusive_input(group: Group, provider: Array | None) -> Array | None:
+    """Spans whose input count an `EXCLUSIVE_INPUT` row says leaves out the cache parts
+    (a boolean mask), or None when no span's is."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if provider is None:
+        return None
+    found = None
+    for rule in EXCLUSIVE_INPUT:
+        marker = group.text(rule.marker)
+        if marker is None:
+            continue
+        theirs = pc.and_(pc.is_valid(marker), pc.is_in(provider, pa.array(rule.providers)))
+        found = theirs if found is None else pc.or_(found, theirs)
+    return None if found is None else pc.fill_null(found, False)
 
 
 def _every(*columns: Array | None) -> bool | None:

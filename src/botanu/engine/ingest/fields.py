@@ -18,6 +18,7 @@ from botanu import semconv as sc
 __all__ = [
     "CATEGORY_FIELDS",
     "DB_SYSTEM_KEYS",
+    "EXCLUSIVE_INPUT",
     "LLM_INPUT_KEYS",
     "LLM_MODEL_KEYS",
     "LLM_OUTPUT_KEYS",
@@ -26,6 +27,7 @@ __all__ = [
     "OLD_PROVIDERS",
     "READERS",
     "SPAN_FIELDS",
+    "ExclusiveInput",
     "Field",
     "attribute_text",
     "read_count",
@@ -171,6 +173,25 @@ CATEGORY_FIELDS: dict[str, tuple[Field, ...]] = {
         Field("bytes_written", (sc.MESSAGING_MESSAGE_BODY_SIZE,), "count"),
     ),
 }
+
+
+@dataclass(frozen=True, slots=True)
+class ExclusiveInput:
+    """An emitter whose input count leaves out the cache reads and writes for some
+    providers (it passes their raw usage through), known by an attribute only it writes."""
+
+    emitter: str
+    marker: str
+    providers: tuple[str, ...]
+
+
+# Without a row here, an input count below its own cache parts is read as exclusive (and
+# made their sum); a row makes it so for the emitter's spans of those providers always.
+EXCLUSIVE_INPUT: tuple[ExclusiveInput, ...] = (
+    # botanu-sdk-python (published, 2026-04): set_tokens writes the caller's numbers as
+    # given; Anthropic's usage.input_tokens excludes cache_read and cache_creation
+    ExclusiveInput("the published botanu SDK", sc.PUBLISHED_VENDOR, ("anthropic",)),
+)
 
 # deprecated gen_ai.system values -> gen_ai.provider.name
 OLD_PROVIDERS = {

@@ -17,6 +17,7 @@ from botanu.engine.ingest.bounds import FIELD_BOUNDS, TIME_MAX_NS, TIME_MIN_NS
 from botanu.engine.ingest.fields import (
     CATEGORY_FIELDS,
     DB_SYSTEM_KEYS,
+    EXCLUSIVE_INPUT,
     LLM_INPUT_KEYS,
     LLM_MODEL_KEYS,
     LLM_OUTPUT_KEYS,
@@ -154,9 +155,15 @@ def normalized_columns(resource: str) -> tuple[dict[str, str], str]:
         f"[{', '.join(map(_literal, new))}], {lowered})"
     )
     llm["request_model"] = model
-    # a total smaller than its own parts was sent exclusive (Anthropic's raw usage)
+    # a total smaller than its own parts was sent exclusive (Anthropic's raw usage), and
+    # so is every total of an emitter known to send it so (EXCLUSIVE_INPUT)
     parts = f"(ifNull({llm['cache_read_tokens']}, 0) + ifNull({llm['cache_write_tokens']}, 0))"
-    llm["input_tokens"] = f"if({tokens_in} < {parts}, {tokens_in} + {parts}, {tokens_in})"
+    exclusive = [f"{tokens_in} < {parts}"] + [
+        f"({r.text(rule.marker)} IS NOT NULL AND {llm['provider']} IN "
+        f"({', '.join(map(_literal, rule.providers))}))"
+        for rule in EXCLUSIVE_INPUT
+    ]
+    llm["input_tokens"] = f"if({' OR '.join(exclusive)}, {tokens_in} + {parts}, {tokens_in})"
     reasoning = llm["reasoning_tokens"]
     llm["output_tokens"] = (
         f"if({tokens_out} < {reasoning}, {tokens_out} + {reasoning}, {tokens_out})"
