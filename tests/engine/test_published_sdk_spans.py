@@ -187,3 +187,12 @@ def test_our_own_spans_keep_an_inclusive_input():
         "gen_ai.usage.cache_write.input_tokens": 20,
     }
     assert normalize(span("chat claude", attributes)).input_tokens == 100
+
+
+def test_its_azure_openai_spelling_is_priced_as_azure(pricer):
+    attributes = llm("azure.openai", "gpt-4o", input_tokens=1_000, output_tokens=100)
+    line = pricer.price(normalize(span("chat gpt-4o", attributes)))
+
+    usage = Usage(input_tokens=1_000, output_tokens=100)
+    assert line.amount == genai_price("azure", "gpt-4o", usage)
+    assert line.matched_provider == "azure"

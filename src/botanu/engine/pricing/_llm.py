@@ -45,6 +45,7 @@ _PROVIDER_IDS: Mapping[str, str] = {
     "aws_bedrock": "aws",
     "bedrock": "aws",
     "azure.ai.openai": "azure",
+    "azure.openai": "azure",  # the published botanu SDK's spelling
     "az.ai.openai": "azure",
     "azure.ai.inference": "azure",
     "az.ai.inference": "azure",
