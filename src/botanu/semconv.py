@@ -186,6 +186,12 @@ OPENINFERENCE_CACHE_WRITE_TOKENS: Final = "llm.token_count.prompt_details.cache_
 OPENINFERENCE_REASONING_TOKENS: Final = "llm.token_count.completion_details.reasoning"
 OPENINFERENCE_COST_TOTAL: Final = "llm.cost.total"
 OPENLIT_COST: Final = "gen_ai.usage.cost"
+# OpenLIT writes the metric's name as a span attribute too: only its spans carry it
+OPENLIT_TOKEN_USAGE: Final = "gen_ai.client.token.usage"
+OPENINFERENCE_EMBEDDING_MODEL_NAME: Final = "embedding.model_name"
+LOGFIRE_COST: Final = "operation.cost"  # USD, from genai-prices when it prices the model
+LITELLM_COST: Final = "gen_ai.cost.total_cost"  # its OpenTelemetry callback, USD
+LITELLM_V2_COST: Final = "litellm.cost.total"  # the same with LITELLM_OTEL_V2 set
 DB_SYSTEM_DEPRECATED: Final = "db.system"
 DB_OPERATION_DEPRECATED: Final = "db.operation"
 MESSAGING_OPERATION_DEPRECATED: Final = "messaging.operation"

@@ -80,6 +80,24 @@ CASES: list[dict[str, object]] = [
     {"db.system": "bigquery", sc.PUBLISHED_WAREHOUSE_BYTES_SCANNED: 2**30},
     {sc.STORAGE_SYSTEM: "s3", sc.STORAGE_OPERATION: "PUT", sc.PUBLISHED_DATA_OBJECTS_COUNT: 9},
     {sc.MESSAGING_SYSTEM: "aws_sqs", sc.PUBLISHED_MESSAGING_MESSAGE_COUNT: 3},
+    # other tools: OpenInference embeddings, OpenLIT's Anthropic input, costs they report
+    {
+        "embedding.model_name": "text-embedding-3-small",
+        "llm.system": "openai",
+        "llm.token_count.prompt": 1000,
+    },
+    {
+        "gen_ai.system": "anthropic",
+        "gen_ai.request.model": "claude-sonnet-4-5",
+        "gen_ai.usage.input_tokens": 100,
+        "gen_ai.usage.output_tokens": 10,
+        "gen_ai.usage.cache_read.input_tokens": 80,
+        "gen_ai.usage.cache_creation.input_tokens": 20,
+        sc.OPENLIT_TOKEN_USAGE: 110,
+        sc.OPENLIT_COST: 0,
+    },
+    {**LLM, sc.LOGFIRE_COST: 0.00035},
+    {**LLM, sc.LITELLM_COST: 0.00035},
 ]
 RUN = {
     sc.RUN_ID: "run-1",

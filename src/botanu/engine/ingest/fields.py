@@ -74,7 +74,16 @@ SPAN_FIELDS: tuple[Field, ...] = (
     _text("cost_center", sc.COST_CENTER),
     _text("region", sc.REGION),
     Field(
-        "reported_cost", (sc.REPORTED_COST, sc.OPENINFERENCE_COST_TOTAL, sc.OPENLIT_COST), "money"
+        "reported_cost",
+        (
+            sc.REPORTED_COST,
+            sc.OPENINFERENCE_COST_TOTAL,
+            sc.OPENLIT_COST,
+            sc.LOGFIRE_COST,
+            sc.LITELLM_COST,
+            sc.LITELLM_V2_COST,
+        ),
+        "money",
     ),
 )
 
@@ -85,7 +94,11 @@ LLM_PROVIDER_KEYS = (
     sc.OPENINFERENCE_PROVIDER,
     sc.OPENINFERENCE_SYSTEM,
 )
-LLM_MODEL_KEYS = (sc.GEN_AI_REQUEST_MODEL, sc.OPENINFERENCE_MODEL_NAME)
+LLM_MODEL_KEYS = (
+    sc.GEN_AI_REQUEST_MODEL,
+    sc.OPENINFERENCE_MODEL_NAME,
+    sc.OPENINFERENCE_EMBEDDING_MODEL_NAME,  # its embedding spans name no llm.model_name
+)
 LLM_INPUT_KEYS = (
     sc.GEN_AI_USAGE_INPUT_TOKENS,
     sc.GEN_AI_USAGE_PROMPT_TOKENS_DEPRECATED,
@@ -191,6 +204,9 @@ EXCLUSIVE_INPUT: tuple[ExclusiveInput, ...] = (
     # botanu-sdk-python (published, 2026-04): set_tokens writes the caller's numbers as
     # given; Anthropic's usage.input_tokens excludes cache_read and cache_creation
     ExclusiveInput("the published botanu SDK", sc.PUBLISHED_VENDOR, ("anthropic",)),
+    # OpenLIT 1.45 (instrumentation/anthropic): Anthropic's raw input_tokens, its cache
+    # counts beside it (0 included); its spans carry gen_ai.client.token.usage
+    ExclusiveInput("OpenLIT", sc.OPENLIT_TOKEN_USAGE, ("anthropic",)),
 )
 
 # deprecated gen_ai.system values -> gen_ai.provider.name
