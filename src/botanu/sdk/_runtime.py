@@ -99,19 +99,21 @@ _warned_not_recording = False
 
 def warn_if_not_recording() -> None:
     """Log once, at the first run started while botanu is not enabled and the global
-    provider is not an OpenTelemetry SDK one: such a run records nothing."""
+    provider is not an OpenTelemetry SDK one (nor a NoOp one, which turns tracing off on
+    purpose): botanu sees nothing of such a run."""
     global _warned_not_recording
     if _warned_not_recording or state.enabled:
         return
     from opentelemetry.sdk.trace import TracerProvider
 
-    if isinstance(trace.get_tracer_provider(), TracerProvider):
-        return  # the application's provider records it (without botanu's exporter)
+    provider = trace.get_tracer_provider()
+    if isinstance(provider, (TracerProvider, trace.NoOpTracerProvider)):
+        return  # the application's provider records it, or tracing is off on purpose
     _warned_not_recording = True
     logging.getLogger("botanu").warning(
         "botanu: a run started while botanu is not enabled and no OpenTelemetry SDK "
-        "tracer provider is set, so nothing of it is recorded: call botanu.enable() "
-        "at start-up"
+        "tracer provider is set, so botanu records none of its cost: call "
+        "botanu.enable() at start-up"
     )
 
 

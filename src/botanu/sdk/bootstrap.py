@@ -60,8 +60,6 @@ class _Installed:
 
 _lock = threading.RLock()
 _installed: _Installed | None = None
-# botanu's own provider beside another vendor's global one (kept across enable cycles)
-_beside: TracerProvider | None = None
 # botanu's marks on a provider (see _otel_internals.mark)
 _ENRICHER = "enricher"
 _SLOT = "export_slot"
@@ -132,6 +130,7 @@ def enable(
         resolved = resolved.resolved()
         if os.environ.get("OTEL_SDK_DISABLED", "").strip().lower() == "true":
             logger.info("botanu: OTEL_SDK_DISABLED=true, tracing stays off")
+            _runtime.state.enabled = True  # off as asked: runs need not say so
             return resolved
         _installed = _install(resolved, tracer_provider)
         if resolved.auto_instrument:
@@ -245,10 +244,7 @@ def _install(config: BotanuConfig, given: TracerProvider | None) -> _Installed:
                 "botanu records its runs on its own provider",
                 type(provider).__name__,
             )
-            global _beside
-            if _beside is None:
-                _beside = _own_provider(config)
-            provider = _beside
+            provider = _own_provider(config)  # this enable()'s resource and exporter
             owns = True
     elif marked(provider, _OWNED):
         owns = True  # botanu's own provider from an earlier enable(): export as configured

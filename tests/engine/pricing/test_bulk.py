@@ -82,8 +82,8 @@ USER_CARD = (
 
 
 def expected_lines(pricer: Pricer, records: list[SpanRecord]) -> list[object]:
-    """What each span is priced alone."""
-    return [pricer.price(record) for record in records]
+    """What each span is priced alone (`alone`: by its source span by span where it can)."""
+    return [CONFTEST.alone(pricer, record) for record in records]
 
 
 def assert_same(bulk: BulkPricer, pricer: Pricer, records: list[SpanRecord]) -> None:

@@ -353,7 +353,7 @@ def priced_alike(pricer: Pricer, records: list[SpanRecord]) -> BulkPricer:
     for _ in range(2):  # again, from the quotes kept
         got = bulk.price_records(records)
         for record, line in zip(records, got, strict=True):
-            assert line == pricer.price(record), record
+            assert line == CONFTEST.alone(pricer, record), record
     return bulk
 
 
@@ -388,6 +388,9 @@ def every_kind_of_span() -> list[SpanRecord]:
 
 
 def test_a_batch_gives_every_span_its_line_alone(eur, monkeypatch):
+    records = every_kind_of_span()
+    priced_alike(eur, records)
+
     on_their_own: list[SpanRecord] = []
     line_of = eur.line_of
 
@@ -397,7 +400,7 @@ def test_a_batch_gives_every_span_its_line_alone(eur, monkeypatch):
         return line_of(record)
 
     monkeypatch.setattr(eur, "line_of", recorded)
-    priced_alike(eur, every_kind_of_span())
+    BulkPricer(eur).price_records(records)
 
     # converted in bulk: only what no rate applies exactly is priced span by span
     assert on_their_own

@@ -19,7 +19,12 @@ from botanu.engine.pricing._currency import ExchangeRate, to_usd
 from botanu.engine.pricing._rate_card import RateCardEntry
 from botanu.engine.pricing._rates import Line, TokenRates, UnitRate, scaled, token_rates
 from botanu.engine.pricing._resources import minimum_amount, unit_detail
-from botanu.engine.pricing._sources import PriceSources, not_billed_line, reported_line
+from botanu.engine.pricing._sources import (
+    PriceSources,
+    multiplier_note,
+    not_billed_line,
+    reported_line,
+)
 from botanu.engine.records import CostLine, SpanRecord
 
 __all__ = ["DAY_NS", "Key", "Quote", "QuoteBook"]
@@ -163,8 +168,7 @@ class QuoteBook:
         )
         if present is None or present.amount is None:  # no exchange rate in force that day
             return Quote(FIXED, USAGE_ALWAYS, Line.of(present))
-        multiplier = source.multiplier.multiplier if source.multiplier is not None else None
-        units = _unit_rate(entry, multiplier)
+        units = _unit_rate(entry, source.multiplier)
         if isinstance(units, str):
             return Quote(FALLBACK, USAGE_ALWAYS, fallback_reason=units)
         absent = Line.of(pricer.line_of(span)) if entry.unit in _ABSENT_UNITS else None
@@ -184,12 +188,13 @@ def _in_usd(line: CostLine, rate: ExchangeRate | None) -> Line:
     return replace(usd, detail=line.detail)
 
 
-def _unit_rate(entry: RateCardEntry, multiplier: Decimal | None) -> UnitRate | str:
+def _unit_rate(entry: RateCardEntry, scaling: RateCardEntry | None) -> UnitRate | str:
     """The entry as integers (in its card's currency), or why it cannot be applied
     exactly in SQL."""
     assert entry.unit is not None
     assert entry.price is not None
     unit, price, per, minimum = entry.unit, entry.price, entry.per, entry.minimum
+    multiplier = scaling.multiplier if scaling is not None else None
     price_e18 = scaled(price)
     price2_e18 = price_e18 if multiplier is None else scaled(_WIDE.multiply(price, multiplier))
     minimum_e18 = 0 if minimum is None else scaled(minimum)
@@ -206,6 +211,8 @@ def _unit_rate(entry: RateCardEntry, multiplier: Decimal | None) -> UnitRate | s
         (bound2 - 1) // price2_e18 if price2_e18 else _MAX_QTY,
     )
     d_floor, d_rest = unit_detail(entry)
+    if scaling is not None:  # the note the scaled line's detail carries
+        d_rest = f"{d_rest}; {multiplier_note(scaling)}"
     amount = minimum_amount(entry)
     min_e18 = None
     if amount is not None:

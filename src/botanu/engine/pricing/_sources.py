@@ -37,6 +37,7 @@ __all__ = [
     "LLMSource",
     "PriceSources",
     "ResourceSource",
+    "multiplier_note",
     "not_billed_line",
     "reported_line",
     "with_reported_zero_note",
@@ -342,7 +343,7 @@ def _discounted(line: CostLine, entry: RateCardEntry, card: RateCard) -> CostLin
     start = entry.effective_from
     if line.effective_date is not None and line.effective_date > start:
         start = line.effective_date
-    note = f"multiplied by {entry.multiplier} ({entry.label}: {entry.source})"
+    note = multiplier_note(entry)
     return replace(
         line,
         amount=line.amount * entry.multiplier,
@@ -351,6 +352,11 @@ def _discounted(line: CostLine, entry: RateCardEntry, card: RateCard) -> CostLin
         effective_date=start,
         detail=f"{line.detail}; {note}" if line.detail else note,
     )
+
+
+def multiplier_note(entry: RateCardEntry) -> str:
+    """What a line's detail says of a user multiplier applied to it."""
+    return f"multiplied by {entry.multiplier} ({entry.label}: {entry.source})"
 
 
 def _unpriced(record: SpanRecord, why: str, catalog_version: str | None = None) -> CostLine:
