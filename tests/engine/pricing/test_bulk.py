@@ -449,3 +449,29 @@ def test_user_card_lines_in_one_batch(user_pricers):
     for i, record in enumerate(records):
         record.span_id = f"{i + 1:016x}"
     assert_same(bulk, pricer, records)
+
+
+def test_a_pricer_and_its_bulk_pricer_go_together():
+    import gc
+    import weakref
+
+    pricer = Pricer()
+    pricer.price(golden_records()[0])
+    bulk = weakref.ref(bulk_pricer(pricer))
+    del pricer
+    gc.collect()
+
+    assert bulk() is None  # its DuckDB connection with it: a lookup per request leaks none
+
+
+def test_a_reported_cost_is_given_back_whole_and_values_beyond_the_store_are_refused():
+    pricer = Pricer()
+    span = CONFTEST.make_span
+    given = Decimal("0.1234567890123456789012")  # 22 places: the store keeps 18
+    line = pricer.price(span(category="llm", provider="openai", reported_cost=given))
+    assert (line.source, line.amount) == ("reported", given)
+
+    with pytest.raises(ValueError, match="beyond what botanu stores"):
+        pricer.price(span(category="llm", provider="openai", input_tokens=2**70))
+    with pytest.raises(ValueError, match="beyond what botanu stores"):
+        pricer.price(span(category="llm", provider="openai", reported_cost=Decimal("1e25")))

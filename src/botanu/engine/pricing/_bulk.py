@@ -63,21 +63,35 @@ _USAGE_FIELDS = (*TOKEN_FIELDS, *QUANTITY_FIELDS)
 _RATES = ("in", "cr", "cw", "1h", "out")
 # lines of quote j: PER_QUOTE * j + offset (see _QuoteTable)
 _PER_QUOTE = 7
-_BY_PRICER: weakref.WeakKeyDictionary[PriceSources, BulkPricer] = weakref.WeakKeyDictionary()
+_BULK_ATTRIBUTE = "_botanu_bulk_pricer"
 _BY_PRICER_LOCK = threading.Lock()
+# bulk pricers with an open DuckDB connection, closed at exit (held weakly: a pricer and
+# its bulk pricer go together when nothing else holds them)
+_OPEN: weakref.WeakSet[BulkPricer] = weakref.WeakSet()
 
 
 def bulk_pricer(pricer: PriceSources) -> BulkPricer:
-    """The bulk pricer of `pricer` (one per pricer, so its quotes outlive a batch)."""
+    """The bulk pricer of `pricer` (one per pricer, kept on it, so its quotes outlive a
+    batch and it goes when the pricer goes)."""
     with _BY_PRICER_LOCK:
-        found = _BY_PRICER.get(pricer)
-        if found is None:
-            found = _BY_PRICER[pricer] = BulkPricer(pricer)
+        found = getattr(pricer, _BULK_ATTRIBUTE, None)
+        if not isinstance(found, BulkPricer):
+            found = BulkPricer(pricer)
+            setattr(pricer, _BULK_ATTRIBUTE, found)
         return found
 
 
+@atexit.register
+def _close_all() -> None:
+    # before the interpreter tears DuckDB's module down (else DuckDB's bindings report
+    # a still-open connection as leaked at exit)
+    for bulk in list(_OPEN):
+        bulk.close()
+
+
 class BulkPricer:
-    """Prices batches with the quotes of one `Pricer`; thread-safe (one batch at a time)."""
+    """Prices batches with the quotes of one pricer's sources; thread-safe (one batch at a
+    time)."""
 
     def __init__(self, pricer: PriceSources) -> None:
         self.pricer = pricer
@@ -85,13 +99,14 @@ class BulkPricer:
         self._lock = threading.Lock()
         self._con: Any = None
         self._relation: Any = None
-        # spans priced so far, and how many of them the pricer priced one by one
+        # spans priced so far, and how many of them were priced on their own (`line_of`)
         self.spans_priced = 0
         self.spans_one_by_one = 0
         self._sql = apply_sql("duckdb", "_price_rows")
 
     def price_records(self, records: Sequence[SpanRecord]) -> list[CostLine | None]:
-        """The cost line of each record (None: nothing to price), as `Pricer.price` gives it."""
+        """The cost line of each record (None: nothing to price); amounts with more
+        decimal places than the store keeps are given whole."""
         batch = SpanBatch.from_records(records)
         with self._lock:
             table, exact = self._price(batch)
@@ -105,6 +120,8 @@ class BulkPricer:
             fields = {name: costs[column][row] for name, column in COST_COLUMNS.items()}
             if row in exact:  # more places than the store keeps: a line gives them all
                 fields["amount"] = exact[row]
+            elif source == "reported":  # the span's own figure, as it gave it
+                fields["amount"] = record.reported_cost
             lines.append(
                 CostLine(
                     trace_id=record.trace_id,
@@ -158,7 +175,7 @@ class BulkPricer:
         detail = result.column("detail").combine_chunks().cast(pa.string())
         exact: dict[int, Decimal] = {}
         converted = table.converted(line)
-        if converted is not None:  # before the reported-0 note, which follows the pricer's
+        if converted is not None:  # before the reported-0 note, which follows the conversion's
             amount, detail = table.to_usd(line, amount, detail, converted, exact)
         zero = result.column("zero").combine_chunks()
         if zero.null_count < len(zero):  # details apply.sql made keep the reported 0
@@ -211,9 +228,7 @@ class BulkPricer:
         if self._con is None:
             self._con = duckdb.connect(":memory:")
             self._con.execute("SET threads = 1")  # small statements: threads only add overhead
-            # closed before the interpreter tears DuckDB's module down (else DuckDB's
-            # bindings report the still-open connection as leaked at exit)
-            atexit.register(self._close)
+            _OPEN.add(self)
         self._con.register("_price_rows", rows)
         try:
             # parsing the statement costs more than running it on a small batch: the
@@ -227,8 +242,10 @@ class BulkPricer:
         finally:
             self._con.unregister("_price_rows")
 
-    def _close(self) -> None:
+    def close(self) -> None:
+        """Close its DuckDB connection (a next batch opens another)."""
         con, self._con, self._relation = self._con, None, None
+        _OPEN.discard(self)
         if con is not None:
             con.close()
 
@@ -303,7 +320,7 @@ def _no_costs() -> Any:
 
 
 def _reported_zero(batch: SpanBatch, reported: Any) -> Any:
-    """Rows whose reported cost is 0 while they carry usage (`carries_usage`, in bulk):
+    """Rows whose reported cost is 0 while they carry usage (`_carries_usage`):
     true there, else false or null. Price them as if nothing were reported."""
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -329,7 +346,8 @@ def _failed_without_usage(batch: SpanBatch) -> Any:
 
 
 def _carries_usage(batch: SpanBatch) -> Any:
-    """`carries_usage` of each row, as a boolean mask."""
+    """Whether each row used something a price applies to (a boolean mask): a positive
+    token count or quantity, or any storage or messaging call (a billable request)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 

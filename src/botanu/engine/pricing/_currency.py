@@ -1,5 +1,5 @@
 """Currencies: a rate card's dated exchange rates, and the one conversion of a price in
-the card's currency into USD that the pricer and the bulk pricer both apply. Every stored
+the card's currency into USD that every priced line goes through. Every stored
 amount is USD, so no sum adds two currencies; a span with no rate in force is unpriced.
 """
 

@@ -46,5 +46,12 @@ class Pricer(PriceSources):
     def price(self, record: SpanRecord) -> CostLine | None:
         """The cost line of one span, or None when the span has no usage to price (or
         its usage is priced on the client library's own span inside it): the span is a
-        batch of one, priced by the same quotes and applier as any batch."""
-        return bulk_pricer(self).price_records([record])[0]
+        batch of one, priced by the same quotes and applier as any batch. A value beyond
+        what the store keeps (a count past 64 bits, a cost past 20 digits) is a
+        ValueError; ingest sets such spans aside before pricing."""
+        from pyarrow import ArrowInvalid
+
+        try:
+            return bulk_pricer(self).price_records([record])[0]
+        except (OverflowError, ArrowInvalid) as exc:
+            raise ValueError(f"a value of the span is beyond what botanu stores: {exc}") from exc

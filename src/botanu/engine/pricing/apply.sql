@@ -4,12 +4,12 @@
 -- columns passed through). Quotes are built in engine/pricing/_quotes.py. Each row of
 -- __ROWS__ carries the span's usage columns beside its quote's columns (q_*), so one row
 -- comes out per row in. Out: `line`, the quote line that applies (NULL: no cost line,
--- -1: the span is priced on its own, through the same source: `Pricer.line_of`),
+-- -1: the span is priced on its own, through the same source: `PriceSources.line_of`),
 -- `amount` (NULL: a fixed or unpriced line), for unit prices `detail`, and `zero`: the
 -- span reported 0 beside usage, so it is priced as if nothing were reported, on the
 -- quote's noted lines (+3, +4). `failed` (status error, no usage): the quote's not-billed
 -- lines (+5, +6) stand for whatever line it picked. Money stays DECIMAL throughout;
--- anything that would not be exact goes back to the pricer (-1). Each expression is
+-- anything that would not be exact goes to the span's source (-1). Each expression is
 -- behind the CASE of its quote kind (fixed, tokens, units), so a span pays only
 -- for its own kind.
 WITH counted AS (

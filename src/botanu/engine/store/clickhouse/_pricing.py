@@ -185,7 +185,7 @@ def _with_no_line(lines: Any) -> Any:
 
 def _priced(names: dict[str, str], carry: tuple[str, ...]) -> str:
     """The stage's spans through apply.sql, `carry` passed along, and `python`: the
-    rows it leaves to the pricer (its -1 and -2, and lines in another currency)."""
+    rows it leaves to Python (its -1, and lines in another currency)."""
     usage = " OR ".join(f"ifNull({name} > 0, false)" for name in (*TOKEN_FIELDS, *QUANTITY_FIELDS))
     requests = ", ".join(f"'{c}'" for c in REQUEST_CATEGORIES)
     carries = f"(category IN ({requests}) OR {usage})"
@@ -205,7 +205,7 @@ def _priced(names: dict[str, str], carry: tuple[str, ...]) -> str:
     )
 
 
-_NO_LINE = -3  # apply.sql's lines are >= 0, its instructions -1 and -2
+_NO_LINE = -3  # apply.sql's lines are >= 0, and -1 sends a span to Python
 # how apply.sql runs here: every branch for every row (faster, and no NULL lost between
 # branches); a branch not taken may overflow harmlessly, the one taken is bounded
 _APPLY_SETTINGS = {
