@@ -1,9 +1,16 @@
-"""Spans written by the published botanu SDK (a service still on it) are priced as ours:
-its cache counts (`botanu.usage.*`), warehouse bytes (`botanu.warehouse.bytes_scanned`),
-storage counts (`botanu.data.*`) and message counts are read. The attributes are those
-its trackers write (botanu-sdk-python at 2026-04-25: `tracking/llm.py`, `tracking/data.py`);
-its input count is the caller's number as given: inclusive of cached input for OpenAI,
-exclusive of cache reads and writes for Anthropic's raw usage."""
+"""Spans other emitters write, in the shapes their sources emit (versions named per
+test; read from each tool's source, not recorded from a run), priced right.
+
+The published botanu SDK (a service still on it): its cache counts (`botanu.usage.*`),
+warehouse bytes (`botanu.warehouse.bytes_scanned`), storage counts (`botanu.data.*`) and
+message counts are read. The attributes are those its trackers write (botanu-sdk-python at
+2026-04-25: `tracking/llm.py`, `tracking/data.py`); its input count is the caller's number
+as given: inclusive of cached input for OpenAI, exclusive of cache reads and writes for
+Anthropic's raw usage.
+
+Other tools: OpenInference's embeddings, OpenLIT's Anthropic input count (sent without its
+cache tokens), and the costs Logfire and LiteLLM compute, taken as reported costs.
+"""
 
 from __future__ import annotations
 
@@ -196,3 +203,114 @@ def test_its_azure_openai_spelling_is_priced_as_azure(pricer):
     usage = Usage(input_tokens=1_000, output_tokens=100)
     assert line.amount == genai_price("azure", "gpt-4o", usage)
     assert line.matched_provider == "azure"
+
+
+# --- other tools ---------------------------------------------------------------------------
+
+
+def test_openinference_embeddings_are_priced(pricer):
+    # openinference-instrumentation-openai 0.1.54: embeddings name no llm.model_name
+    attributes = {
+        "openinference.span.kind": "EMBEDDING",
+        "embedding.model_name": "text-embedding-3-small",
+        "llm.token_count.prompt": 1_000,
+        "llm.token_count.total": 1_000,
+        "llm.system": "openai",
+        "llm.provider": "openai",
+    }
+    record = normalize(span("CreateEmbeddings", attributes))
+    line = pricer.price(record)
+
+    assert (record.category, record.model, record.input_tokens) == (
+        "llm",
+        "text-embedding-3-small",
+        1_000,
+    )
+    usage = Usage(input_tokens=1_000)
+    assert line.amount == genai_price("openai", "text-embedding-3-small", usage)
+    assert line.source == "genai-prices"
+
+
+def test_openlits_anthropic_input_is_read_with_its_cache_tokens(pricer):
+    # OpenLIT 1.45.0 (instrumentation/anthropic/utils.py): Anthropic's raw input_tokens,
+    # the cache counts beside it even when 0, and its cost (0 for a model it cannot price)
+    attributes = {
+        "gen_ai.operation.name": "chat",
+        "gen_ai.system": "anthropic",
+        "gen_ai.request.model": "claude-sonnet-4-5",
+        "gen_ai.usage.input_tokens": 100,
+        "gen_ai.usage.output_tokens": 10,
+        "gen_ai.usage.cache_read.input_tokens": 80,
+        "gen_ai.usage.cache_creation.input_tokens": 20,
+        "gen_ai.client.token.usage": 110,
+        "gen_ai.usage.cost": 0,
+    }
+    record = normalize(span("chat claude-sonnet-4-5", attributes))
+    line = pricer.price(record)
+
+    assert record.input_tokens == 200
+    usage = Usage(input_tokens=200, cache_read_tokens=80, cache_write_tokens=20, output_tokens=10)
+    assert line.amount == genai_price("anthropic", "claude-sonnet-4-5", usage)
+    assert "reported 0 ignored" in line.detail
+
+
+def test_openlits_other_providers_keep_an_inclusive_input():
+    attributes = {
+        "gen_ai.operation.name": "chat",
+        "gen_ai.system": "openai",
+        "gen_ai.request.model": "gpt-4o",
+        "gen_ai.usage.input_tokens": 100,
+        "gen_ai.usage.output_tokens": 10,
+        "gen_ai.usage.cache_read.input_tokens": 80,
+        "gen_ai.client.token.usage": 110,
+    }
+    assert normalize(span("chat gpt-4o", attributes)).input_tokens == 100
+
+
+@pytest.mark.parametrize(
+    ("name", "attributes"),
+    [
+        # logfire 4.41.0 (llm_providers): USD from genai-prices, on the request span
+        (
+            "Chat Completion with 'gpt-4o'",
+            {
+                "gen_ai.system": "openai",
+                "gen_ai.provider.name": "openai",
+                "gen_ai.operation.name": "chat",
+                "gen_ai.request.model": "gpt-4o",
+                "gen_ai.response.model": "gpt-4o",
+                "gen_ai.usage.input_tokens": 1_000,
+                "gen_ai.usage.output_tokens": 100,
+                "operation.cost": 0.00035,
+            },
+        ),
+        # litellm 1.110.2 (integrations/opentelemetry.py): its cost breakdown, USD
+        (
+            "litellm_request",
+            {
+                "gen_ai.system": "openai",
+                "gen_ai.request.model": "gpt-4o",
+                "gen_ai.usage.input_tokens": 1_000,
+                "gen_ai.usage.output_tokens": 100,
+                "gen_ai.cost.total_cost": 0.00035,
+                "gen_ai.cost.input_cost": 0.00025,
+            },
+        ),
+        # the same with LITELLM_OTEL_V2 (otel/mappers/genai.py)
+        (
+            "chat gpt-4o",
+            {
+                "gen_ai.provider.name": "openai",
+                "gen_ai.request.model": "gpt-4o",
+                "gen_ai.usage.input_tokens": 1_000,
+                "gen_ai.usage.output_tokens": 100,
+                "litellm.cost.total": 0.00035,
+            },
+        ),
+    ],
+    ids=["logfire", "litellm", "litellm-v2"],
+)
+def test_a_cost_the_tool_computed_is_taken_as_reported(pricer, name, attributes):
+    line = pricer.price(normalize(span(name, attributes)))
+
+    assert (line.source, line.amount) == ("reported", Decimal("0.00035"))
